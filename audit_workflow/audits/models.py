@@ -1,0 +1,72 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from ..modelling import created_field, id_field, la_field
+
+
+class AuditStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class FrameworkVersion(SQLModel, table=True):
+    """A framework exactly as audits were graded under it; la_id None is the shipped default."""
+
+    __tablename__ = "framework_version"
+    __table_args__ = (UniqueConstraint("la_id", "version"),)
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID | None = Field(default=None, foreign_key="local_authority.id", ondelete="CASCADE")
+    version: str = Field(max_length=40)
+    content: str = Field(description="the framework as JSON")
+    active: bool = True
+    loaded_at: datetime = created_field()
+
+
+class Audit(SQLModel, table=True):
+    __tablename__ = "audit"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    assignment_id: uuid.UUID = Field(foreign_key="assignment.id", unique=True, ondelete="CASCADE")
+    framework_version_id: uuid.UUID = Field(foreign_key="framework_version.id")
+    status: str = Field(default=AuditStatus.DRAFT, max_length=10)
+    current_section: str | None = Field(default=None, max_length=4)
+    overall_grade: str | None = Field(default=None, max_length=24)
+    overall_explanation: str | None = None
+    score: float | None = None
+    started_at: datetime = created_field()
+    updated_at: datetime = created_field()
+    submitted_at: datetime | None = None
+
+
+class SectionJudgement(SQLModel, table=True):
+    __tablename__ = "section_judgement"
+    __table_args__ = (UniqueConstraint("audit_id", "section_code"),)
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    section_code: str = Field(max_length=4)
+    ticked: str = Field(default="[]", description="JSON list of criterion ids")
+    comment: str = Field(default="", max_length=4000, description="the auditor's remarks, checked for personal data")
+    grade: str | None = Field(default=None, max_length=24)
+    explanation: str | None = None
+    updated_at: datetime = created_field()
+
+
+class AuditHistory(SQLModel, table=True):
+    """Append-only: started, submitted, reopened (with the coordinator's reason)."""
+
+    __tablename__ = "audit_history"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    action: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=1000)
+    at: datetime = created_field()

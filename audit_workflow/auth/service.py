@@ -1,0 +1,65 @@
+"""Staff accounts: create, disable."""
+
+import re
+import uuid
+
+from sqlmodel import Session, select
+
+from .models import Discipline, Role, User
+from .passwords import hash_password, password_problem
+from .sessions import end_all_sessions
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserError(ValueError):
+    pass
+
+
+def parse_roles(roles: str | list[str]) -> str:
+    values = roles.split(",") if isinstance(roles, str) else roles
+    cleaned = sorted({value.strip().lower() for value in values if value.strip()})
+    unknown = [value for value in cleaned if value not in {role.value for role in Role}]
+    if unknown or not cleaned:
+        raise UserError(f"Role must be one or more of {', '.join(r.value for r in Role)}; got {', '.join(unknown) or 'none'}")
+    return ",".join(cleaned)
+
+
+def create_user(
+    db: Session,
+    la_id: uuid.UUID,
+    email: str,
+    display_name: str,
+    roles: str | list[str],
+    discipline: str = Discipline.OTHER,
+    team: str | None = None,
+    password: str | None = None,
+) -> User:
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        raise UserError(f"{email!r} is not an email address")
+    if discipline not in {d.value for d in Discipline}:
+        raise UserError(f"Discipline must be one of {', '.join(d.value for d in Discipline)}")
+    if db.exec(select(User).where(User.email == email)).first():
+        raise UserError(f"A user with email {email} already exists")
+    if password is not None and (problem := password_problem(password)):
+        raise UserError(problem)
+    user = User(
+        la_id=la_id,
+        email=email,
+        display_name=display_name.strip() or email,
+        roles=parse_roles(roles),
+        discipline=discipline,
+        team=(team or "").strip() or None,
+        password_hash=hash_password(password) if password else None,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def set_active(db: Session, user: User, active: bool) -> None:
+    user.active = active
+    db.add(user)
+    if not active:
+        end_all_sessions(db, user, reason="user_disabled")

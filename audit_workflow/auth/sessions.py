@@ -1,0 +1,129 @@
+"""Server-side sessions behind Flask's signed cookie (ASVS 7.2-7.4).
+
+The cookie carries a 256-bit random token; the database keeps only its SHA-256. A session ends on
+sign-out, after the idle or absolute timeout, and when its user is disabled, and an ended token
+is never accepted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import Flask, current_app, g, session
+from sqlmodel import Session, select, update
+
+from ..clock import utcnow
+from ..db import get_session
+from .models import SignInAttempt, User, UserSession
+
+SESSION_TOKEN_KEY = "sid"
+# Writing last_seen_at on every request would make each page view a database write.
+LAST_SEEN_GRANULARITY = timedelta(seconds=60)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def start_session(db: Session, user: User, method: str) -> None:
+    """Sign the user in with a brand-new session id; anything in the old cookie is dropped."""
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    db.add(UserSession(token_hash=_hash(token), user_id=user.id, method=method))
+    user.last_signed_in_at = utcnow()
+    db.add(user)
+    db.commit()
+    session[SESSION_TOKEN_KEY] = token
+    session.permanent = True
+
+
+def end_session(db: Session, reason: str = "signed_out") -> None:
+    token = session.get(SESSION_TOKEN_KEY)
+    if token:
+        db.exec(
+            update(UserSession)
+            .where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason=reason)
+        )
+        db.commit()
+    session.clear()
+
+
+def end_all_sessions(db: Session, user: User, reason: str) -> None:
+    """Used when a user is disabled (ASVS 7.4.2)."""
+    db.exec(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+
+
+def _why_ended(record: UserSession, user: User | None) -> str | None:
+    now = utcnow()
+    config = current_app.config
+    if record.ended_at is not None:
+        return record.end_reason or "ended"
+    if user is None or not user.active:
+        return "user_disabled"
+    if now - record.created_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]):
+        return "absolute_timeout"
+    if now - record.last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"]):
+        return "idle_timeout"
+    return None
+
+
+def load_user() -> None:
+    """before_request: put the signed-in user on g, or mark the cookie's session as ended."""
+    g.user = None
+    token = session.get(SESSION_TOKEN_KEY)
+    if not token:
+        return
+    db = get_session()
+    record = db.exec(select(UserSession).where(UserSession.token_hash == _hash(token))).first()
+    user = db.get(User, record.user_id) if record else None
+    reason = "unknown" if record is None else _why_ended(record, user)
+    if reason:
+        if record is not None and record.ended_at is None:
+            record.ended_at, record.end_reason = utcnow(), reason
+            db.add(record)
+            db.commit()
+        session.clear()
+        g.session_ended = reason
+        return
+    now = utcnow()
+    if now - record.last_seen_at > LAST_SEEN_GRANULARITY:
+        record.last_seen_at = now
+        db.add(record)
+        db.commit()
+    g.user = user
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(load_user)
+
+
+# --- Sign-in rate limit (ASVS 2.4.1, 6.6.3) ---------------------------------------------------
+
+def _attempt_keys(email: str, address: str | None) -> list[str]:
+    return [_hash(f"email:{email.strip().lower()}"), _hash(f"address:{address or 'unknown'}")]
+
+
+def too_many_attempts(db: Session, email: str, address: str | None) -> bool:
+    window = timedelta(minutes=current_app.config["SIGNIN_WINDOW_MINUTES"])
+    limit = current_app.config["SIGNIN_MAX_ATTEMPTS"]
+    since = utcnow() - window
+    for key in _attempt_keys(email, address):
+        attempts = db.exec(
+            select(SignInAttempt.id).where(SignInAttempt.key_hash == key, SignInAttempt.attempted_at > since)
+        ).all()
+        if len(attempts) >= limit:
+            return True
+    return False
+
+
+def record_failed_attempt(db: Session, email: str, address: str | None) -> None:
+    for key in _attempt_keys(email, address):
+        db.add(SignInAttempt(key_hash=key))
+    db.commit()

@@ -1,0 +1,123 @@
+from urllib.parse import urlparse
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from sqlmodel import or_, select
+
+from ..access import current_user, public, signed_in
+from ..db import get_session
+from . import entra
+from .forms import SignInForm
+from .models import User
+from .passwords import verify_password
+from .sessions import end_session, record_failed_attempt, start_session, too_many_attempts
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+FLOW_KEY = "entra_flow"
+NEXT_KEY = "after_sign_in"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only ever redirect within this site after sign-in (no open redirect)."""
+    if not target:
+        return url_for("web.home")
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.home")
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if current_user() is not None:
+        return redirect(url_for("web.home"))
+    form = SignInForm()
+    db = get_session()
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        address = request.remote_addr
+        if too_many_attempts(db, email, address):
+            current_app.logger.warning("sign-in rate limit reached")
+            form.email.errors.append("Too many failed sign-in attempts. Wait 15 minutes and try again.")
+            status = 429
+        else:
+            user = db.exec(select(User).where(User.email == email)).first()
+            if user is not None and user.active and verify_password(user.password_hash, form.password.data):
+                start_session(db, user, method="password")
+                current_app.logger.info("signed in: user %s (password)", user.id)
+                return redirect(_safe_next(request.args.get("next")))
+            if user is None:
+                verify_password(None, form.password.data)  # same cost as a wrong password
+            record_failed_attempt(db, email, address)
+            current_app.logger.info("sign-in failed")
+            form.email.errors.append("Enter a correct email address and password")
+            status = 401 if request.method == "POST" else 200
+    elif request.method == "POST":
+        status = 400
+    return (
+        render_template(
+            "auth/sign_in.html",
+            form=form,
+            entra_enabled=entra.settings() is not None,
+            next=request.args.get("next"),
+            ended=request.args.get("ended"),
+        ),
+        status,
+    )
+
+
+@bp.post("/sign-out")
+@signed_in
+def sign_out():
+    end_session(get_session())
+    flash("You have signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/sign-in/microsoft")
+@public
+def entra_start():
+    settings = entra.settings()
+    if settings is None:
+        abort(404)
+    flow = entra.begin(settings, redirect_uri=url_for("auth.entra_callback", _external=True))
+    session[FLOW_KEY] = flow
+    session[NEXT_KEY] = _safe_next(request.args.get("next"))
+    return redirect(flow["auth_uri"])
+
+
+@bp.get("/sign-in/microsoft/callback")
+@public
+def entra_callback():
+    settings = entra.settings()
+    if settings is None:
+        abort(404)
+    flow = session.pop(FLOW_KEY, None)
+    next_url = session.pop(NEXT_KEY, None)
+    if flow is None:
+        return _refused("Your sign-in took too long or was started in another browser. Try again.")
+    try:
+        claims = entra.complete(settings, flow, request.args.to_dict())
+    except entra.EntraRefused as refusal:
+        current_app.logger.warning("Entra sign-in refused: %s", refusal)
+        return _refused(str(refusal))
+    object_id, email = entra.user_keys(claims)
+    db = get_session()
+    conditions = [User.entra_object_id == object_id] if object_id else []
+    if email:
+        conditions.append(User.email == email)
+    user = db.exec(select(User).where(or_(*conditions))).first() if conditions else None
+    if user is None or not user.active:
+        current_app.logger.warning("Entra sign-in for an unknown or inactive user refused")
+        return _refused("You do not have an account for this service. Ask your coordinator to add you.")
+    if user.entra_object_id is None and object_id:
+        user.entra_object_id = object_id  # bind the account so a later email change keeps working
+    start_session(db, user, method="entra")
+    current_app.logger.info("signed in: user %s (entra)", user.id)
+    return redirect(_safe_next(next_url))
+
+
+def _refused(message: str):
+    return render_template("auth/refused.html", message=message), 403

@@ -1,0 +1,38 @@
+"""Local authorities: created by an administrator of the deployment (CLI), one per council."""
+
+import re
+
+from sqlmodel import Session, select
+
+from ..plans.reference import REGIONS, normalise_region
+from .models import LocalAuthority
+
+
+class AuthorityError(ValueError):
+    pass
+
+
+def create_local_authority(db: Session, code: str, name: str, region: str, contact_email: str | None = None) -> LocalAuthority:
+    code = code.strip()
+    if not re.fullmatch(r"\d{3}", code):
+        raise AuthorityError(f"LA code {code!r} must be the three-digit DfE code, e.g. 886 for Kent")
+    if not name.strip():
+        raise AuthorityError("Give the LA a name")
+    try:
+        region_code = normalise_region(region)
+    except ValueError:
+        names = ", ".join(REGIONS.values()) if isinstance(REGIONS, dict) else "one of the nine English regions"
+        raise AuthorityError(f"Region {region!r} is not an English region (expected one of: {names})") from None
+    if db.exec(select(LocalAuthority).where(LocalAuthority.code == code)).first():
+        raise AuthorityError(f"An LA with code {code} already exists")
+    la = LocalAuthority(code=code, name=name.strip(), region=region_code, contact_email=contact_email)
+    db.add(la)
+    db.flush()
+    return la
+
+
+def get_by_code(db: Session, code: str) -> LocalAuthority:
+    la = db.exec(select(LocalAuthority).where(LocalAuthority.code == code.strip())).first()
+    if la is None:
+        raise AuthorityError(f"No LA with code {code!r}; create it with `audit-workflow la create`")
+    return la

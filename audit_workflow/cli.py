@@ -1,0 +1,129 @@
+"""The `audit-workflow` command: a Flask CLI group; each area adds its own commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from . import create_app
+from .db import get_engine, session_scope
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+db_cli = AppGroup("db", help="Database schema.")
+
+
+@db_cli.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Bring the database schema up to date (safe to run repeatedly)."""
+    from .migrate import upgrade
+
+    upgrade(get_engine())
+    click.echo("Database is up to date.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message):
+    """For developers: write a migration for model changes (autogenerate)."""
+    from .migrate import make_revision
+
+    make_revision(current_app.config["DATABASE_URL"], message)
+
+
+la_cli = AppGroup("la", help="Local authorities.")
+
+
+@la_cli.command("create")
+@click.option("--code", required=True, help="DfE LA code, e.g. 886")
+@click.option("--name", required=True)
+@click.option("--region", required=True, help="One of the nine English regions (name or ONS code)")
+@click.option("--contact-email", default=None, help="Shown in emails as the contact")
+@with_appcontext
+def la_create(code, name, region, contact_email):
+    """Add a local authority."""
+    from .authorities.service import AuthorityError, create_local_authority
+
+    try:
+        with session_scope(get_engine()) as db:
+            la = create_local_authority(db, code, name, region, contact_email)
+            click.echo(f"Created {la.name} ({la.code}).")
+            click.echo(str(la.id))
+    except AuthorityError as error:
+        _fail(str(error))
+
+
+@click.command("create-user")
+@click.option("--la", "la_code", required=True, help="DfE LA code")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", required=True, help="auditor, coordinator, manager or admin; several separated by commas")
+@click.option("--discipline", default="other", type=click.Choice(["education", "health", "social_care", "other"]))
+@click.option("--team", default=None)
+@click.option("--password", default=None, help="Without it the user signs in through Microsoft Entra ID")
+@with_appcontext
+def create_user_command(la_code, email, name, roles, discipline, team, password):
+    """Add a staff account."""
+    from .auth.service import UserError, create_user
+    from .authorities.service import AuthorityError, get_by_code
+
+    try:
+        with session_scope(get_engine()) as db:
+            la = get_by_code(db, la_code)
+            user = create_user(db, la.id, email, name, roles, discipline, team, password)
+            how = "a local password" if password else "Microsoft Entra ID"
+            click.echo(f"Created {user.email} ({user.roles}) in {la.name}; signs in with {how}.")
+    except (UserError, AuthorityError) as error:
+        _fail(str(error))
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
+@click.option("--threads", default=8, show_default=True)
+@with_appcontext
+def serve(host, port, threads):
+    """Serve the web application, with the scheduler embedded (one machine)."""
+    from waitress import serve as waitress_serve
+
+    app = current_app._get_current_object()
+    if app.config["SCHEDULER_EMBEDDED"]:
+        from .scheduler.runner import start_embedded
+
+        start_embedded(app)
+    click.echo(f"Serving on http://{host}:{port}")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="audit-workflow")
+
+
+def _register_area_commands(group: click.Group) -> None:
+    from .demo import demo_command
+
+    for command in (db_cli, la_cli, create_user_command, serve, demo_command):
+        group.add_command(command)
+    for module_name, attribute in AREA_COMMANDS:
+        module = __import__(f"audit_workflow.{module_name}", fromlist=[attribute])
+        group.add_command(getattr(module, attribute))
+
+
+# (module, attribute) of each area's click command or group; added as areas land.
+AREA_COMMANDS: list[tuple[str, str]] = [
+    ("framework.commands", "framework_cli"),
+]
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
+def main():
+    """EHCP quality-assurance audit workflow."""
+
+
+_register_area_commands(main)

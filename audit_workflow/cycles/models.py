@@ -1,0 +1,118 @@
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlmodel import Field, Index, SQLModel, UniqueConstraint
+
+from ..modelling import created_field, id_field, la_field
+
+
+class CycleStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AssignmentKind(StrEnum):
+    PRIMARY = "primary"
+    MODERATION = "moderation"
+
+
+class AssignmentStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    DECLINED = "declined"
+    # Replaced by another assignment of the same plan (reassignment); kept for history.
+    WITHDRAWN = "withdrawn"
+
+
+# Statuses in which an auditor still owes work: the scheduler chases only these.
+ACTIVE_STATUSES = (AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS)
+
+
+class AuditCycle(SQLModel, table=True):
+    __tablename__ = "audit_cycle"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    name: str = Field(max_length=120)
+    period_start: date
+    period_end: date
+    status: str = Field(default=CycleStatus.DRAFT, max_length=10, index=True)
+    # Target sample: a number of plans, or a share of the register (one of the two).
+    sample_size: int | None = None
+    sample_share: float | None = None
+    strata: str = Field(default="key_stage,primary_need,setting_type", max_length=200)
+    sample_seed: int | None = None
+    due_working_days: int = 15
+    # Reminder policy, in working days.
+    remind_days_before: int = 2
+    overdue_interval_days: int = 3
+    escalate_after_days: int = 5
+    reallocate_after_days: int | None = None
+    discipline_mix: str | None = Field(default=None, max_length=200, description="JSON {discipline: share}")
+    moderation_share: float = 0.1
+    feedback_enabled: bool = False
+    feedback_settings: str | None = Field(default=None, description="JSON, filled by the feedback module")
+    framework_version: str | None = Field(default=None, max_length=40)
+    created_at: datetime = created_field()
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class CycleAuditor(SQLModel, table=True):
+    """An auditor in a cycle's pool, with how many plans they can take this cycle."""
+
+    __tablename__ = "cycle_auditor"
+    __table_args__ = (UniqueConstraint("cycle_id", "user_id"),)
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    capacity: int = 5
+
+
+class CyclePlan(SQLModel, table=True):
+    """A plan in a cycle's sample, drawn or added by hand; removal keeps the row and the reason."""
+
+    __tablename__ = "cycle_plan"
+    __table_args__ = (UniqueConstraint("cycle_id", "plan_id"),)
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", ondelete="CASCADE")
+    source: str = Field(default="sample", max_length=10, description="sample or manual")
+    reason: str | None = Field(default=None, max_length=500)
+    added_at: datetime = created_field()
+    removed_at: datetime | None = None
+    removed_reason: str | None = Field(default=None, max_length=500)
+
+
+class Assignment(SQLModel, table=True):
+    __tablename__ = "assignment"
+    __table_args__ = (
+        # The scheduler's chase scan: active assignments by due date.
+        Index("ix_assignment_status_due", "status", "due_date"),
+        Index("ix_assignment_cycle_status", "cycle_id", "status"),
+        Index("ix_assignment_auditor_status", "auditor_id", "status"),
+    )
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", ondelete="CASCADE")
+    plan_id: uuid.UUID = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
+    auditor_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    kind: str = Field(default=AssignmentKind.PRIMARY, max_length=12)
+    status: str = Field(default=AssignmentStatus.NOT_STARTED, max_length=12)
+    due_date: date
+    assigned_at: datetime = created_field()
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    declined_at: datetime | None = None
+    decline_reason: str | None = Field(default=None, max_length=500)
+    # The "send the plan" checklist: the coordinator ticks when they emailed the plan themselves.
+    plan_sent_at: datetime | None = None
+    plan_sent_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

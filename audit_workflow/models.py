@@ -1,0 +1,7 @@
+"""Imports every table so SQLModel.metadata is complete (for Alembic and for tests)."""
+
+from .audits.models import Audit, AuditHistory, FrameworkVersion, SectionJudgement  # noqa: F401
+from .auth.models import SignInAttempt, User, UserSession  # noqa: F401
+from .authorities.models import ClosureDay, LocalAuthority  # noqa: F401
+from .cycles.models import Assignment, AuditCycle, CycleAuditor, CyclePlan  # noqa: F401
+from .plans.models import Plan, PlanImport  # noqa: F401

@@ -1,0 +1,48 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from ..modelling import created_field, id_field, la_field
+
+
+class PlanType(StrEnum):
+    NEW = "new"
+    ANNUAL_REVIEW = "annual_review"
+    AMENDED = "amended"
+
+
+class Plan(SQLModel, table=True):
+    """A plan in the LA's register, by its pseudonymous System ID. Never the plan itself, nor the
+    child's name, date of birth, address, UPN or NHS number: there are deliberately no such columns."""
+
+    __tablename__ = "plan"
+    __table_args__ = (UniqueConstraint("la_id", "system_id"),)
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    system_id: str = Field(max_length=64)
+    key_stage: str = Field(max_length=10)
+    setting_name: str | None = Field(default=None, max_length=200)
+    setting_type: str = Field(max_length=40)
+    primary_need: str = Field(max_length=10, description="DfE SEN2 code")
+    plan_type: str = Field(default=PlanType.ANNUAL_REVIEW, max_length=20)
+    writer_team: str | None = Field(default=None, max_length=120)
+    flag: str | None = Field(default=None, max_length=200, description="e.g. NSA need on an EHCP")
+    created_at: datetime = created_field()
+    updated_at: datetime = created_field()
+
+
+class PlanImport(SQLModel, table=True):
+    """A record of each file that landed, for the coordinator's history."""
+
+    __tablename__ = "plan_import"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    filename: str = Field(max_length=255)
+    imported_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    imported_at: datetime = created_field()
+    rows_created: int = 0
+    rows_updated: int = 0

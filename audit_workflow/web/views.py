@@ -1,0 +1,67 @@
+from flask import Blueprint, current_app, jsonify, render_template
+from sqlalchemy import text
+
+from ..access import current_user, public, signed_in
+from ..authorities.models import LocalAuthority
+from ..db import get_engine, get_session
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+# Other areas add their status to /healthz (scheduler heartbeat, mail transport).
+HEALTH_CHECKS: dict[str, callable] = {}
+
+
+@bp.get("/")
+@signed_in
+def home():
+    return render_template("web/home.html")
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    body: dict = {"status": "ok"}
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        body["database"] = "ok"
+    except Exception as error:  # any driver error means "unreachable" to a load balancer
+        current_app.logger.error("health check: database unreachable: %s", type(error).__name__)
+        return jsonify(status="unavailable", database="unreachable"), 503
+    for name, check in HEALTH_CHECKS.items():
+        body[name] = check()
+    return jsonify(body)
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template(
+        "web/page.html",
+        heading="Privacy",
+        paragraphs=[
+            "This service records the quality of Education, Health and Care Plans. It identifies each plan only by the council's pseudonymous System ID, with its key stage, setting, setting type and primary need.",
+            "It never holds a child's or young person's name, date of birth, address, Unique Pupil Number, NHS number or the text of their plan. Plans are sent to auditors separately by the council's own secure email.",
+            "Staff accounts hold a name, work email address, role and team. Email message contents are deleted after a few days; family feedback contact details are deleted after the retention period the council sets.",
+        ],
+    )
+
+
+@bp.get("/accessibility")
+@public
+def accessibility():
+    return render_template(
+        "web/page.html",
+        heading="Accessibility statement",
+        paragraphs=[
+            "This service is built with the GOV.UK Design System's components and aims to meet WCAG 2.2 at level AA.",
+            "If you find a problem using it, contact your council's SEND quality assurance team, who will respond within 5 working days.",
+        ],
+    )
+
+
+@bp.app_context_processor
+def signed_in_context():
+    user = current_user()
+    la = get_session().get(LocalAuthority, user.la_id) if user else None
+    return {"current_user": user, "la": la}
