@@ -80,12 +80,15 @@ def _configure_flask(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # O365 logs Graph's error text (which can name a recipient) and, at DEBUG, whole request bodies;
+    # our dispatcher logs outcomes itself without personal data (check 9).
+    logging.getLogger("O365").setLevel(logging.CRITICAL)
 
 
 def _register_areas(app: Flask) -> None:
-    """Each area contributes a blueprint and, optionally, CLI commands."""
-    from .auth.views import bp as auth_bp
-    from .web.views import bp as web_bp
+    from importlib import import_module
 
-    app.register_blueprint(web_bp)
-    app.register_blueprint(auth_bp)
+    from .areas import BLUEPRINTS
+
+    for module_name in BLUEPRINTS:
+        app.register_blueprint(import_module(module_name).bp)

@@ -105,20 +105,17 @@ def serve(host, port, threads):
     waitress_serve(app, host=host, port=port, threads=threads, ident="audit-workflow")
 
 
-def _register_area_commands(group: click.Group) -> None:
+def _register_commands(group: click.Group) -> None:
+    from importlib import import_module
+
+    from .areas import COMMANDS
     from .demo import demo_command
 
     for command in (db_cli, la_cli, create_user_command, serve, demo_command):
         group.add_command(command)
-    for module_name, attribute in AREA_COMMANDS:
-        module = __import__(f"audit_workflow.{module_name}", fromlist=[attribute])
-        group.add_command(getattr(module, attribute))
-
-
-# (module, attribute) of each area's click command or group; added as areas land.
-AREA_COMMANDS: list[tuple[str, str]] = [
-    ("framework.commands", "framework_cli"),
-]
+    for path in COMMANDS:
+        module_name, attribute = path.split(":")
+        group.add_command(getattr(import_module(module_name), attribute))
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
@@ -126,4 +123,4 @@ def main():
     """EHCP quality-assurance audit workflow."""
 
 
-_register_area_commands(main)
+_register_commands(main)

@@ -1,4 +1,4 @@
-"""Shared column helpers for SQLModel tables: ids that cannot be guessed, UTC timestamps."""
+"""Shared column helpers for SQLModel tables: ids that cannot be guessed, aware UTC timestamps."""
 
 import uuid
 from datetime import datetime

@@ -3,5 +3,6 @@
 from .audits.models import Audit, AuditHistory, FrameworkVersion, SectionJudgement  # noqa: F401
 from .auth.models import SignInAttempt, User, UserSession  # noqa: F401
 from .authorities.models import ClosureDay, LocalAuthority  # noqa: F401
-from .cycles.models import Assignment, AuditCycle, CycleAuditor, CyclePlan  # noqa: F401
+from .cycles.models import AllocationRun, Assignment, AuditCycle, CycleAuditor, CyclePlan, SampleChange  # noqa: F401
+from .notifications.models import Alert, OutboxMessage  # noqa: F401
 from .plans.models import Plan, PlanImport  # noqa: F401

@@ -1,9 +1,9 @@
 """Fixtures in the style of Flask's tutorial: app, client, runner, plus a real database.
 
-SQLite (default): the schema is built once per test session through the Alembic migrations into a
-template file, and each test gets a fresh copy of it. PostgreSQL: set
-AUDIT_WORKFLOW_TEST_DATABASE_URL; the schema is migrated once and every table is emptied after each
-test. Tests that need a service skip when it is missing, but fail when CI=true.
+SQLite (default): the schema is built once per test session into a template file, and each test
+gets a fresh copy of it. PostgreSQL: set AUDIT_WORKFLOW_TEST_DATABASE_URL; the schema is built once
+and every table is emptied after each test. The schema comes from the models; test_schema.py checks
+that the Alembic migrations build exactly the same. Tests that need a service skip when it is missing, but fail when CI=true.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 
 from audit_workflow import create_app
 from audit_workflow.db import get_engine, make_engine
-from audit_workflow.migrate import upgrade
+import audit_workflow.models  # noqa: F401  (every table on the metadata)
 
 POSTGRES_URL = os.environ.get("AUDIT_WORKFLOW_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -36,18 +36,22 @@ def need_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def reset_postgres_schema(engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     if POSTGRES_URL:
         engine = make_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade(engine)
+        reset_postgres_schema(engine)
+        SQLModel.metadata.create_all(engine)
         engine.dispose()
         return POSTGRES_URL
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    SQLModel.metadata.create_all(engine)
     engine.dispose()
     return path
 

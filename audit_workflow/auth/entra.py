@@ -7,6 +7,7 @@ misconfigured multi-tenant app registration would otherwise let in users from an
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -74,8 +75,14 @@ def _client(entra: EntraSettings) -> msal.ConfidentialClientApplication:
 
 
 def begin(entra: EntraSettings, redirect_uri: str) -> dict:
-    """The flow to keep in the session; send the browser to flow["auth_uri"]."""
-    return _client(entra).initiate_auth_code_flow([], redirect_uri=redirect_uri)
+    """The flow to keep in the session; send the browser to flow["auth_uri"].
+
+    The code comes back in the query string, not by form_post: a cross-site POST would not carry
+    our SameSite=Lax session cookie, which holds the flow. PKCE makes an intercepted code useless.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
+        return _client(entra).initiate_auth_code_flow([], redirect_uri=redirect_uri)
 
 
 def complete(entra: EntraSettings, flow: dict, response_args: dict) -> dict:

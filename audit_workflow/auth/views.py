@@ -5,6 +5,7 @@ from sqlmodel import or_, select
 
 from ..access import current_user, public, signed_in
 from ..db import get_session
+from ..demo import DEMO_PASSWORD, demo_accounts
 from . import entra
 from .forms import SignInForm
 from .models import User
@@ -62,7 +63,7 @@ def sign_in():
             form=form,
             entra_enabled=entra.settings() is not None,
             next=request.args.get("next"),
-            ended=request.args.get("ended"),
+            **_demo_context(),
         ),
         status,
     )
@@ -117,6 +118,12 @@ def entra_callback():
     start_session(db, user, method="entra")
     current_app.logger.info("signed in: user %s (entra)", user.id)
     return redirect(_safe_next(next_url))
+
+
+def _demo_context() -> dict:
+    if not current_app.config["DEMO_MODE"]:
+        return {}
+    return {"demo_accounts": demo_accounts(), "demo_password": DEMO_PASSWORD}
 
 
 def _refused(message: str):

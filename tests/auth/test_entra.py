@@ -53,7 +53,7 @@ def _sign_in_with(client, microsoft, **claim_overrides):
     query = parse_qs(urlparse(start.headers["Location"]).query)
     assert start.headers["Location"].startswith(f"{microsoft.authority}/oauth2/v2.0/authorize")
     claims = {
-        "aud": CLIENT_ID, "iss": f"{microsoft.authority}/v2.0", "tid": TENANT, "oid": "object-id-1",
+        "aud": CLIENT_ID, "iss": f"{microsoft.authority}/v2.0", "tid": TENANT, "oid": "object-id-1", "sub": "subject-1",
         "preferred_username": "Coordinator@886.example.gov.uk", "amr": ["pwd", "mfa"],
         "nonce": __import__("hashlib").sha256(client_session_nonce(client).encode()).hexdigest(),
         "iat": int(time.time()), "exp": int(time.time()) + 3600,

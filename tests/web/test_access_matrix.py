@@ -7,28 +7,30 @@ the code shows up here as a failure.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 from flask import url_for
 
+import tests
 from audit_workflow.access import rule_for
+from tests.access import AUDITOR, EVERYONE, PUBLIC
 from tests.conftest import csrf_token, sign_in
 from tests.factories import make_assignment, make_cycle, make_plan
 
-AUDITOR, COORDINATOR, MANAGER, ADMIN = "auditor", "coordinator", "manager", "admin"
-EVERYONE = frozenset({AUDITOR, COORDINATOR, MANAGER, ADMIN})
-PUBLIC = "public"
 
-# endpoint -> who may use it. Keep in step with the views; a missing row fails the suite.
-ROUTES: dict[str, frozenset[str] | str] = {
-    "web.home": EVERYONE,
-    "web.healthz": PUBLIC,
-    "web.privacy": PUBLIC,
-    "web.accessibility": PUBLIC,
-    "auth.sign_in": PUBLIC,
-    "auth.sign_out": EVERYONE,
-    "auth.entra_start": PUBLIC,
-    "auth.entra_callback": PUBLIC,
-}
+def _area_tables():
+    for module_info in pkgutil.walk_packages(tests.__path__, "tests."):
+        if module_info.name.endswith(".access_routes"):
+            yield importlib.import_module(module_info.name)
+
+
+ROUTES: dict[str, frozenset[str] | str] = {}
+PARAM_BUILDERS: dict = {}
+for _table in _area_tables():
+    ROUTES.update(_table.ROUTES)
+    PARAM_BUILDERS.update(getattr(_table, "PARAM_BUILDERS", {}))
 
 # Values for URL parameters that are not object ids.
 SAMPLE_VALUES = {"section": "A", "filename": "app.css"}
@@ -41,6 +43,8 @@ def build_objects(db, world, la_key: str) -> dict[str, object]:
     cycle = make_cycle(db, la)
     assignment = make_assignment(db, cycle, plan, world.user(AUDITOR, la_key))
     objects = {"plan_id": plan.id, "cycle_id": cycle.id, "assignment_id": assignment.id}
+    for name, build in PARAM_BUILDERS.items():
+        objects[name] = build(db, world, la_key, objects)
     db.commit()
     return objects
 
@@ -60,7 +64,7 @@ def test_every_view_has_an_access_rule(app):
 
 def test_every_route_is_in_the_matrix_table(app):
     unlisted = sorted({rule.endpoint for rule, _ in _routes(app)} - set(ROUTES))
-    assert unlisted == [], "add these endpoints to ROUTES with the roles that may use them"
+    assert unlisted == [], "add these endpoints to ROUTES in tests/<area>/access_routes.py"
     stale = sorted(set(ROUTES) - {rule.endpoint for rule, _ in _routes(app)})
     assert stale == [], "these ROUTES rows name endpoints that no longer exist"
 
@@ -97,10 +101,10 @@ def _url(app, rule, objects):
         return url_for(rule.endpoint, **values)
 
 
-def _request(client, method, url):
+def _request(client, method, url, token_page="/"):
     if method == "GET":
         return client.get(url)
-    return client.open(url, method=method, data={"csrf_token": csrf_token(client, "/")})
+    return client.open(url, method=method, data={"csrf_token": csrf_token(client, token_page)})
 
 
 @pytest.mark.parametrize("role", sorted(EVERYONE))
@@ -139,8 +143,7 @@ def test_signed_out_visitors_reach_only_public_routes(app, client, db, world):
     own = build_objects(db, world, "own")
     failures = []
     for rule, method in _routes(app):
-        url = _url(app, rule, own)
-        response = _request(client, method, url)
+        response = _request(client, method, _url(app, rule, own), token_page="/sign-in")
         if ROUTES[rule.endpoint] == PUBLIC:
             if response.status_code == 401 or response.status_code >= 500:
                 failures.append(f"{method} {rule.rule}: public but got {response.status_code}")
