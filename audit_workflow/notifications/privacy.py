@@ -1,0 +1,160 @@
+"""The privacy guard: the last look at an email before it is queued (check 8).
+
+Emails carry the pseudonymous System ID and metadata only: never a child's name, date of birth,
+address, UPN, NHS number or plan text. The catalogue's allow-lists keep such fields out of the
+context; this guard catches personal data that arrived inside an allowed field anyway (a setting
+name typed as "Oak Primary - J Smith DOB 03/04/2015") or that a template edit let in.
+
+It looks for:
+- upn: a letter and 12 characters with a valid UPN check letter (DfE: weights 2-13 on characters
+  2-13, modulo 23, letters without I, O and S; temporary UPNs end in a letter), and the words
+  "UPN" or "unique pupil number";
+- nhs_number: 10 digits, optionally spaced 3-3-4, with a valid modulus-11 check digit, and the
+  words "NHS number";
+- date_of_birth: "date of birth", "DOB", "birth date" or "birthday" anywhere, "born" near a
+  date, and ages ("aged 7", "7 years old"). Bare dates are allowed: due dates are dates too, and
+  the catalogue only accepts typed dates in date fields;
+- name_label: labels for a child's name ("Child's name", "Name of child", "Forename",
+  "Surname", "First name:");
+- address: UK postcodes, and an "Address:" label;
+- plan_text: plan section headings followed by text ("Section F: ...", "Outcomes: ..." with
+  several words), and any context text longer than PLAN_TEXT_MAX_CHARS or spanning lines, which
+  no label, name or ID needs to be.
+
+A violation says which rule matched and where, never the value: the excerpt gives a label as
+found ("DOB") but only the shape of a value ("x############" for a UPN), and none of the text
+around it, which could hold a name.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+from .catalogue import RenderedMessage, context_leaves
+
+PLAN_TEXT_MAX_CHARS = 200
+
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # value 0-22; no I, O or S
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    excerpt_redacted: str
+
+
+def upn_check_letter(characters_2_to_13: str) -> str | None:
+    """The check letter for the 12 characters after it, or None if they cannot be a UPN."""
+    total = 0
+    for weight, character in enumerate(characters_2_to_13.upper(), start=2):
+        if character in "0123456789":
+            value = int(character)
+        elif weight == 13 and character in UPN_LETTERS:  # a temporary UPN ends in a letter
+            value = UPN_LETTERS.index(character)
+        else:
+            return None
+        total += weight * value
+    return UPN_LETTERS[total % 23]
+
+
+def is_valid_nhs_number(digits: str) -> bool:
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pattern: re.Pattern[str]
+    confirms: Callable[[re.Match[str]], bool] = lambda match: True
+    is_label: bool = False  # what it matches is a label ("Surname"), safe to show
+
+    def find(self, text: str) -> Iterator[re.Match[str]]:
+        return (match for match in self.pattern.finditer(text) if self.confirms(match))
+
+
+def _is_upn(match: re.Match[str]) -> bool:
+    return upn_check_letter(match["rest"]) == match["letter"].upper()
+
+
+def _is_nhs_number(match: re.Match[str]) -> bool:
+    return is_valid_nhs_number(re.sub(r"\D", "", match[0]))
+
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"
+    r"|\d{4}-\d{2}-\d{2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{2,4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}}"
+    r"|(?:19|20)\d{2})"
+)
+_I = re.IGNORECASE
+
+RULES = (
+    _Rule("upn", re.compile(r"(?<![A-Za-z0-9])(?P<letter>[A-Za-z])(?P<rest>\d{11}[0-9A-Za-z])(?![A-Za-z0-9])"),
+          _is_upn),
+    _Rule("upn", re.compile(r"\bUPN\b|\bunique\s+pupil\s+number\b", _I), is_label=True),
+    _Rule("nhs_number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"), _is_nhs_number),
+    _Rule("nhs_number", re.compile(r"\bNHS\s+(?:number|no\b)", _I), is_label=True),
+    _Rule("date_of_birth", re.compile(r"\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bbirthday\b|\bd\.?o\.?b\b", _I),
+          is_label=True),
+    _Rule("date_of_birth", re.compile(rf"\bborn\b.{{0,20}}?{_DATE}", _I | re.DOTALL)),
+    _Rule("date_of_birth", re.compile(r"\baged?\s*:?\s*\d{1,2}\b|\b\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\b", _I)),
+    _Rule("name_label", re.compile(
+        r"\b(?:child|young\s+person|pupil|student|learner)['’]?s?\s+(?:full\s+)?name\b"
+        r"|\bname\s+of\s+(?:the\s+)?(?:child|young\s+person|pupil|student|learner)\b"
+        r"|\b(?:fore|sur)names?\b"
+        r"|\b(?:first|last|given|middle|family)\s+names?\s*:", _I), is_label=True),
+    _Rule("address", re.compile(
+        r"\b(?:GIR\s?0AA|[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPS-UW]|[A-HK-Y]\d[ABEHMNPRV-Y])"
+        r"\s?\d[ABD-HJLNP-UW-Z]{2})\b", _I)),
+    _Rule("address", re.compile(r"(?<!email )(?<!e-mail )\b(?:home\s+|postal\s+)?address\s*:", _I), is_label=True),
+    _Rule("plan_text", re.compile(r"\bsection\s+[A-K]\b\s*[:\-–]", _I), is_label=True),
+    # A plan heading followed by a line of prose; "Primary need: ASD" is not one.
+    _Rule("plan_text", re.compile(r"\b(?:needs|outcomes?|provision|aspirations?)\s*:[ \t]*(?:[^\s<>]+[ \t]+){5,}", _I)),
+)
+
+
+def check_message(rendered: RenderedMessage, context: Mapping[str, Any] | None = None) -> list[Violation]:
+    """Everything in the message (and its context, if given) that looks like personal data."""
+    violations: list[Violation] = []
+    parts = [("subject", rendered.subject), ("text", rendered.text), ("html", _visible_text(rendered.html))]
+    if context is not None:
+        for leaf in context_leaves(context):
+            if isinstance(leaf.value, str):
+                parts.append((f"context {leaf.path}", leaf.value))
+                violations.extend(_long_text(leaf.path, leaf.value))
+    for where, text in parts:
+        for rule in RULES:
+            violations.extend(Violation(rule.name, _excerpt(where, match, rule)) for match in rule.find(text))
+    return list(dict.fromkeys(violations))  # one of each, in the order found
+
+
+def _visible_text(markup: str) -> str:
+    # Tags become spaces, so a label in one cell and its value in the next stay next to each other.
+    return html.unescape(re.sub(r"<[^>]*>", " ", markup))
+
+
+def _long_text(path: str, value: str) -> list[Violation]:
+    if len(value) > PLAN_TEXT_MAX_CHARS:
+        return [Violation("plan_text", f"context {path}: {len(value)} characters of text (at most "
+                                       f"{PLAN_TEXT_MAX_CHARS} allowed)")]
+    if "\n" in value or "\r" in value:
+        return [Violation("plan_text", f"context {path}: text over several lines")]
+    return []
+
+
+def _excerpt(where: str, match: re.Match[str], rule: _Rule) -> str:
+    shown = match[0] if rule.is_label else _shape(match[0])
+    return f"{where}, character {match.start()}: “{' '.join(shown.split())}”"
+
+
+def _shape(value: str) -> str:
+    return re.sub(r"\d", "#", re.sub(r"[^\W\d_]", "x", value))

@@ -1,0 +1,227 @@
+"""The privacy guard (check 8): canary personal data put into every allowed text field is caught,
+and a violation never repeats what it found."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from audit_workflow.notifications.catalogue import (
+    KINDS,
+    LINK,
+    OPTIONAL_TEXT,
+    TEXT,
+    RenderedMessage,
+    long_date,
+    render_message,
+    sample_context,
+)
+from audit_workflow.notifications.privacy import (
+    PLAN_TEXT_MAX_CHARS,
+    UPN_LETTERS,
+    check_message,
+    is_valid_nhs_number,
+    upn_check_letter,
+)
+
+PARAGRAPH = (
+    "Section B: Jane has significant difficulties with speech and language and finds busy classrooms "
+    "overwhelming. She communicates best with visual supports and needs an adult to help her manage "
+    "transitions between activities, particularly after lunch and at the end of the school day, every day."
+)
+CANARIES = {
+    "nhs_number": "9434765919",
+    "nhs_number_spaced": "943 476 5919",
+    "upn": "B801200005001",
+    "date_of_birth": "Date of birth: 03/04/2015",
+    "postcode": "SW1A 1AA",
+}
+RULE_OF = {"nhs_number": "nhs_number", "nhs_number_spaced": "nhs_number", "upn": "upn",
+           "date_of_birth": "date_of_birth", "postcode": "address"}
+TEXT_TYPES = (TEXT, OPTIONAL_TEXT, LINK)
+
+
+def _text_fields():
+    return [(kind, field) for kind in sorted(KINDS) for field, field_type in KINDS[kind].fields.items()
+            if field_type in TEXT_TYPES]
+
+
+def _with_value(kind: str, field: str, value: str) -> dict:
+    """The sample context with `value` in `field` (the first item of any list on the way)."""
+    context = sample_context(kind)
+    if KINDS[kind].fields[field] is LINK:
+        value = f"https://audit.nm.demo.example/{value}"
+    *parents, last = field.split(".")
+    target = context
+    for step in parents:
+        target = target[step.removesuffix("[]")]
+        if step.endswith("[]"):
+            target = target[0]
+    if last.endswith("[]"):
+        target[last.removesuffix("[]")][0] = value
+    else:
+        target[last] = value
+    return context
+
+
+def _message(text: str) -> RenderedMessage:
+    return RenderedMessage(kind="test", subject="Subject", html=f"<p>{text}</p>", text=text)
+
+
+def _rules(text: str) -> set[str]:
+    return {violation.rule for violation in check_message(_message(text))}
+
+
+@pytest.mark.parametrize(("kind", "field"), _text_fields())
+@pytest.mark.parametrize("canary", sorted(CANARIES))
+def test_a_canary_in_any_allowed_text_field_is_caught_in_what_is_sent(kind, field, canary):
+    context = _with_value(kind, field, CANARIES[canary])
+    message = render_message(kind, context)
+
+    violations = check_message(message)  # the rendered email alone, as a template change would leak it
+
+    assert RULE_OF[canary] in {violation.rule for violation in violations}
+    for violation in violations + check_message(message, context):
+        assert CANARIES[canary] not in violation.excerpt_redacted
+        shown = re.findall(r"“(.*)”", violation.excerpt_redacted)
+        assert not any(re.search(r"\d", text) for text in shown), "digits leak into the excerpt"
+
+
+@pytest.mark.parametrize(("kind", "field"), _text_fields())
+def test_plan_text_in_any_allowed_text_field_is_caught(kind, field):
+    context = _with_value(kind, field, PARAGRAPH)
+    assert len(PARAGRAPH) > PLAN_TEXT_MAX_CHARS
+
+    violations = check_message(render_message(kind, context), context)
+
+    assert "plan_text" in {violation.rule for violation in violations}
+    assert not any("Jane" in violation.excerpt_redacted for violation in violations)
+
+
+def test_text_over_several_lines_is_refused_as_possible_plan_text():
+    context = sample_context("reminder")
+    context["recipient"]["display_name"] = "Priya\nNeeds: speech therapy weekly"
+    violations = check_message(render_message("reminder", context), context)
+    assert "plan_text" in {violation.rule for violation in violations}
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("B801200005001", "upn"),
+    ("b801200005001", "upn"),
+    ("UPN: unknown", "upn"),
+    ("unique pupil number", "upn"),
+    ("9434765919", "nhs_number"),
+    ("943-476-5919", "nhs_number"),
+    ("NHS number withheld", "nhs_number"),
+    ("DOB 3.4.15", "date_of_birth"),
+    ("d.o.b. unknown", "date_of_birth"),
+    ("her birthday is soon", "date_of_birth"),
+    ("born on 3rd April 2015", "date_of_birth"),
+    ("born in 2015", "date_of_birth"),
+    ("aged 7", "date_of_birth"),
+    ("Age: 14", "date_of_birth"),
+    ("a 7-year-old", "date_of_birth"),
+    ("7 years old", "date_of_birth"),
+    ("Child's name: Jane", "name_label"),
+    ("Child’s full name", "name_label"),
+    ("Name of the young person", "name_label"),
+    ("Forename", "name_label"),
+    ("Surname Smith", "name_label"),
+    ("First name: Jane", "name_label"),
+    ("M1 1AE", "address"),
+    ("sw1a1aa", "address"),
+    ("EC1A 1BB", "address"),
+    ("Home address: 1 High Street", "address"),
+    ("Section F: provision", "plan_text"),
+    ("Outcomes: by the end of key stage 2 she will read fluently", "plan_text"),
+])
+def test_personal_data_is_recognised(text, rule):
+    assert rule in _rules(text)
+
+
+@pytest.mark.parametrize("text", [
+    "System ID NM-100123",
+    "System IDs SV-100457, NM-100982",
+    "Key stage: KS2",
+    "Key stage 4",
+    "Primary need: ASD",
+    "Setting: Oak Primary (Mainstream school)",
+    "Post-16",
+    "Due: 13 December 2026",
+    "due on 2026-12-13",
+    "Audits in the cycle: 60",
+    "in 2 working days",
+    "5 working days overdue. We have sent 3 reminders.",
+    "Call 0161 496 0000",
+    "email send.qa@nm.demo.example",
+    "Email address: send.qa@nm.demo.example",
+    "A801200005001",  # a UPN's shape with the wrong check letter
+    "9434765918",  # an NHS number's shape with the wrong check digit
+    "Reason given: Conflict of interest",
+    "the page 12 of the guidance",
+])
+def test_ordinary_email_text_is_not_flagged(text):
+    assert _rules(text) == set()
+
+
+def test_labels_are_shown_but_values_only_by_their_shape():
+    violations = check_message(_message("Surname Smith, UPN B801200005001, postcode SW1A 1AA"))
+    excerpts = {violation.excerpt_redacted for violation in violations}
+    assert "text, character 0: “Surname”" in excerpts
+    assert "text, character 19: “x############”" in excerpts
+    assert "text, character 43: “xx#x #xx”" in excerpts
+    assert not any("Smith" in excerpt for excerpt in excerpts)
+
+
+def test_the_upn_check_letter_follows_the_dfe_rule():
+    assert upn_check_letter("801200005001") == "B"  # B801200005001 is valid
+    assert upn_check_letter("80120000500A") is not None  # a temporary UPN ends in a letter
+    assert upn_check_letter("8012000050I1") is None
+
+
+@given(digits=st.text("0123456789", min_size=11, max_size=11), temporary=st.sampled_from(["", *UPN_LETTERS]))
+def test_every_valid_upn_is_caught(digits, temporary):
+    rest = digits + (temporary or "7")
+    upn = upn_check_letter(rest) + rest
+    assert "upn" in _rules(f"Pupil {upn} joined")
+
+
+def _nhs_numbers():
+    def with_check_digit(nine: str) -> str | None:
+        check = 11 - sum(int(digit) * weight for digit, weight in zip(nine, range(10, 1, -1))) % 11
+        check = 0 if check == 11 else check
+        return None if check == 10 else nine + str(check)
+
+    return st.text("0123456789", min_size=9, max_size=9).map(with_check_digit).filter(bool)
+
+
+@given(number=_nhs_numbers(), separator=st.sampled_from(["", " ", "-"]))
+def test_every_valid_nhs_number_is_caught(number, separator):
+    assert is_valid_nhs_number(number)
+    written = separator.join((number[:3], number[3:6], number[6:]))
+    assert "nhs_number" in _rules(f"NHS {written}.")
+
+
+@given(prefix=st.sampled_from(["NM", "SV", "KT"]), serial=st.integers(100000, 999999),
+       due=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)))
+def test_system_ids_and_due_dates_are_never_flagged(prefix, serial, due):
+    text = f"Your audit of System ID {prefix}-{serial} is due on {long_date(due)} ({due.isoformat()})."
+    assert _rules(text) == set()
+
+
+def test_an_html_label_and_its_value_in_separate_cells_are_still_read_together():
+    message = RenderedMessage(kind="test", subject="S", text="",
+                              html="<table><tr><th>Born</th><td>3&nbsp;April&nbsp;2015</td></tr></table>")
+    assert {violation.rule for violation in check_message(message)} == {"date_of_birth"}
+
+
+def test_the_real_due_dates_of_the_samples_pass():
+    for offset in range(0, 400, 7):
+        day = date(2026, 1, 1) + timedelta(days=offset)
+        for kind in KINDS:
+            context = sample_context(kind, on=day)
+            assert check_message(render_message(kind, context), context) == []
