@@ -19,6 +19,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     from . import access, db
+    from .cli import register_commands
     from .config import load_settings
 
     app = Flask(
@@ -48,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     errors.init_app(app)
     navigation.init_app(app)
     _register_areas(app)
+    register_commands(app)
     return app
 
 

@@ -9,7 +9,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from . import create_app
 from .db import get_engine, session_scope
 
 
@@ -105,22 +104,27 @@ def serve(host, port, threads):
     waitress_serve(app, host=host, port=port, threads=threads, ident="audit-workflow")
 
 
-def _register_commands(group: click.Group) -> None:
+def register_commands(app) -> None:
+    """On app.cli, so `audit-workflow`, `flask` and the tests' runner all see the same commands."""
     from importlib import import_module
 
     from .areas import COMMANDS
     from .demo import demo_command
 
     for command in (db_cli, la_cli, create_user_command, serve, demo_command):
-        group.add_command(command)
+        app.cli.add_command(command)
     for path in COMMANDS:
         module_name, attribute = path.split(":")
-        group.add_command(getattr(import_module(module_name), attribute))
+        app.cli.add_command(getattr(import_module(module_name), attribute))
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False, load_dotenv=False)
+def _create_app():
+    from . import create_app  # late: create_app() itself imports this module to add the commands
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
 def main():
     """EHCP quality-assurance audit workflow."""
 
-
-_register_commands(main)

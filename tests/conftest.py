@@ -19,12 +19,15 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
 from audit_workflow import create_app
+from audit_workflow.auth.passwords import hash_password
 from audit_workflow.db import get_engine, make_engine
 import audit_workflow.models  # noqa: F401  (every table on the metadata)
 
 POSTGRES_URL = os.environ.get("AUDIT_WORKFLOW_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_PASSWORD = "correct horse battery staple"
+# Hashed once: argon2 is deliberately slow, and every test builds several users.
+TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
 
 
 def need_service(available: bool, reason: str) -> None:
@@ -129,10 +132,12 @@ def world(db):
     users = {}
     for la_key, la in las.items():
         for role, discipline in (("auditor", "education"), ("coordinator", "education"), ("manager", "other"), ("admin", "other")):
-            users[(la_key, role)] = create_user(
+            user = create_user(
                 db, la.id, f"{role}@{la.code}.example.gov.uk", f"{role.title()} {la.name}", role,
-                discipline=discipline, team=f"Team {la.code}", password=TEST_PASSWORD,
+                discipline=discipline, team=f"Team {la.code}",
             )
+            user.password_hash = TEST_PASSWORD_HASH
+            users[(la_key, role)] = user
     db.commit()
     return World(las=las, users=users)
 

@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
+from ..audits.frameworks import FrameworkVersionError, load_la_framework
+from ..authorities.service import AuthorityError, get_by_code
+from ..db import get_engine, session_scope
 from .loader import FrameworkError, default_framework_path, framework_to_dict, load_framework
 from .model import GRADES_BEST_FIRST, Framework, Grade, Rules
 
@@ -78,6 +81,23 @@ def _file_or_default(file: Path | None) -> Path:
         return file
     default = default_framework_path()
     return default.relative_to(Path.cwd()) if default.is_relative_to(Path.cwd()) else default
+
+
+@framework_cli.command("load")
+@click.option("--la", "la_code", required=True, help="DfE LA code")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@with_appcontext
+def load_command(la_code: str, file: Path) -> None:
+    """Make FILE the LA's active framework. Audits already graded keep the version they used."""
+    _load_or_exit(file)  # every problem listed, before anything is stored
+    try:
+        with session_scope(get_engine()) as db:
+            la = get_by_code(db, la_code)
+            row = load_la_framework(db, la.id, file)
+            click.echo(f"{la.name} now grades new audits with framework version {row.version}.")
+    except (AuthorityError, FrameworkVersionError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
 
 
 def _load_or_exit(path: Path) -> Framework:

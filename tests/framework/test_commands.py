@@ -90,3 +90,30 @@ def test_show_a_broken_file_fails_with_its_problems(run, write_framework):
     result = run("show", "--file", str(path))
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f'{path}: missing "rules"\n')
 
+
+
+def test_load_makes_a_file_the_las_active_framework(app, world, db, tmp_path):
+    from audit_workflow.audits.frameworks import active_framework
+    from audit_workflow.framework import default_framework_path
+
+    local = tmp_path / "kent.yaml"
+    local.write_text(default_framework_path().read_text().replace('version: "2026.1"', 'version: "kent-2027.1"', 1))
+    result = app.test_cli_runner().invoke(args=["framework", "load", "--la", "886", str(local)])
+    assert result.exit_code == 0, result.output
+    assert "kent-2027.1" in result.output
+    row, framework = active_framework(db, world.las["own"].id)
+    assert (row.version, framework.version) == ("kent-2027.1", "kent-2027.1")
+    # The other LA still grades with the shipped framework.
+    assert active_framework(db, world.las["other"].id)[1].version == "2026.1"
+
+
+def test_load_refuses_an_unknown_la_and_a_broken_file(app, world, tmp_path):
+    from audit_workflow.framework import default_framework_path
+
+    runner = app.test_cli_runner()
+    unknown = runner.invoke(args=["framework", "load", "--la", "999", str(default_framework_path())])
+    assert unknown.exit_code == 1 and "No LA with code" in unknown.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: [")
+    refused = runner.invoke(args=["framework", "load", "--la", "886", str(broken)])
+    assert refused.exit_code == 1 and "broken.yaml" in refused.output
