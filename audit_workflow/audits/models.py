@@ -2,7 +2,8 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel, UniqueConstraint
+from sqlalchemy import text
+from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 
 from ..modelling import created_field, id_field, la_field
 
@@ -16,7 +17,15 @@ class FrameworkVersion(SQLModel, table=True):
     """A framework exactly as audits were graded under it; la_id None is the shipped default."""
 
     __tablename__ = "framework_version"
-    __table_args__ = (UniqueConstraint("la_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("la_id", "version"),
+        # NULLs are distinct in a unique constraint, so the shipped defaults need their own index:
+        # two requests storing the same shipped version at once must not both succeed.
+        Index(
+            "uq_framework_version_shipped", "version", unique=True,
+            sqlite_where=text("la_id IS NULL"), postgresql_where=text("la_id IS NULL"),
+        ),
+    )
 
     id: uuid.UUID = id_field()
     la_id: uuid.UUID | None = Field(default=None, foreign_key="local_authority.id", ondelete="CASCADE")
@@ -58,8 +67,15 @@ class SectionJudgement(SQLModel, table=True):
     updated_at: datetime = created_field()
 
 
+class AuditAction(StrEnum):
+    STARTED = "started"
+    SAVED = "saved"
+    SUBMITTED = "submitted"
+    REOPENED = "reopened"
+
+
 class AuditHistory(SQLModel, table=True):
-    """Append-only: started, submitted, reopened (with the coordinator's reason)."""
+    """Append-only: started, each section saved, submitted, reopened (with the coordinator's reason)."""
 
     __tablename__ = "audit_history"
 
@@ -68,5 +84,6 @@ class AuditHistory(SQLModel, table=True):
     audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
     actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
     action: str = Field(max_length=20)
+    section_code: str | None = Field(default=None, max_length=4)
     reason: str | None = Field(default=None, max_length=1000)
     at: datetime = created_field()

@@ -1,0 +1,117 @@
+"""Which grading framework an LA's audits use, kept as immutable stored versions.
+
+An audit is pinned to the FrameworkVersion row it started under and is always graded from that
+row's content, so loading a new framework never changes a past grade. The shipped default is
+stored the first time it is needed (la_id None), keyed by its version string; a version string
+always means exactly one content, so a changed file with an unchanged version is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select, update
+
+from ..config import REPO_ROOT
+from ..framework import Framework, default_framework, framework_from_dict, framework_to_dict, load_framework
+from .models import Audit, FrameworkVersion
+
+VERSION_MAX_LENGTH = 40
+
+
+class FrameworkVersionError(ValueError):
+    """A framework that cannot be stored or used; the message says what to change."""
+
+
+def active_framework(db: Session, la_id: uuid.UUID) -> tuple[FrameworkVersion, Framework]:
+    """The LA's active loaded framework if it has one, else the shipped default."""
+    row = db.exec(
+        select(FrameworkVersion).where(FrameworkVersion.la_id == la_id, FrameworkVersion.active)
+    ).first()
+    if row is None:
+        row = _shipped_default(db)
+    return row, parse_stored(row.content)
+
+
+def load_la_framework(db: Session, la_id: uuid.UUID, path: str | Path) -> FrameworkVersion:
+    """Validate the file, store it as the LA's new version and make it the active one."""
+    framework = load_framework(Path(path))
+    _check_version_string(framework.version)
+    content = _canonical(framework)
+    row = db.exec(
+        select(FrameworkVersion).where(FrameworkVersion.la_id == la_id, FrameworkVersion.version == framework.version)
+    ).first()
+    if row is not None and row.content != content:
+        raise FrameworkVersionError(
+            f"Version {framework.version!r} is already loaded for this LA with different content. "
+            "Give the changed framework a new version."
+        )
+    db.exec(
+        update(FrameworkVersion).where(FrameworkVersion.la_id == la_id).values(active=False)
+    )
+    if row is None:
+        row = FrameworkVersion(la_id=la_id, version=framework.version, content=content)
+    row.active = True  # loading an earlier version again makes it the active one
+    db.add(row)
+    db.flush()
+    return row
+
+
+def framework_for_audit(db: Session, audit: Audit) -> Framework:
+    return parse_stored(db.get(FrameworkVersion, audit.framework_version_id).content)
+
+
+@lru_cache(maxsize=32)
+def parse_stored(content: str) -> Framework:
+    # Stored content never changes, so each version is parsed once per process, not per request.
+    return framework_from_dict(json.loads(content))
+
+
+def shipped_framework() -> tuple[Framework, str]:
+    """The shipped default and where it came from: the app's FRAMEWORK_FILE (relative to the
+    repository root), or, outside an app (scripts, test builders), the package's default file."""
+    if not has_app_context():
+        return default_framework(), "the shipped default framework"
+    path = REPO_ROOT / current_app.config["FRAMEWORK_FILE"]
+    return load_framework(path), str(path)
+
+
+def _shipped_default(db: Session) -> FrameworkVersion:
+    framework, source = shipped_framework()
+    _check_version_string(framework.version)
+    content = _canonical(framework)
+    row = _stored_shipped(db, framework.version)
+    if row is None:
+        try:
+            with db.begin_nested():
+                row = FrameworkVersion(la_id=None, version=framework.version, content=content)
+                db.add(row)
+        except IntegrityError:
+            row = _stored_shipped(db, framework.version)  # another request stored it first
+    if row.content != content:
+        raise FrameworkVersionError(
+            f"The shipped framework ({source}) has changed but its version is still "
+            f"{framework.version!r}. Give it a new version so audits graded under the old one keep their grades."
+        )
+    return row
+
+
+def _stored_shipped(db: Session, version: str) -> FrameworkVersion | None:
+    return db.exec(
+        select(FrameworkVersion).where(FrameworkVersion.la_id.is_(None), FrameworkVersion.version == version)
+    ).first()
+
+
+def _check_version_string(version: str) -> None:
+    if not version or len(version) > VERSION_MAX_LENGTH:
+        raise FrameworkVersionError(f"A framework version must be 1 to {VERSION_MAX_LENGTH} characters long")
+
+
+def _canonical(framework: Framework) -> str:
+    # One text per content, so "same version, same content" is a plain string comparison.
+    return json.dumps(framework_to_dict(framework), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
