@@ -12,9 +12,9 @@ from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-csrf = CSRFProtect()
+from .plans.parsing import MAX_FILE_BYTES
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+csrf = CSRFProtect()
 
 
 def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -64,7 +64,7 @@ def _configure_flask(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_PATH="/",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
-        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        MAX_CONTENT_LENGTH=MAX_FILE_BYTES + 64 * 1024,  # the file plus the form around it
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which has its own timeouts
     )
     app.jinja_loader = ChoiceLoader(

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from .auth.models import User
+from .audits.frameworks import framework_for_audit
+from .audits.service import save_section, start_audit, submit_audit
+from .auth.models import Role, User
 from .auth.service import create_user
 from .authorities.models import LocalAuthority
 from .authorities.service import create_local_authority
+from .clock import today, utcnow
+from .cycles.models import Assignment, AuditCycle
+from .cycles.service import (
+    CycleSettings, add_auditors_by_email, allocate_cycle, close_cycle, create_cycle, draw_sample, open_cycle,
+)
 from .db import get_engine, session_scope
+from .framework import Band, Section
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
 
@@ -101,12 +110,88 @@ def _ensure_plans(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
     db.flush()
 
 
+# How demo auditors judge a section: mostly Good, as in real audits, with some of every grade.
+GRADE_MIX = {Band.OUTSTANDING: 15, Band.GOOD: 50, Band.REQUIRES_IMPROVEMENT: 25, Band.INADEQUATE: 10}
+SUMMER_CYCLE = "Summer term 2026 (demo)"
+AUTUMN_CYCLE = "Autumn term 2026 (demo)"
+
+
+def _ticks_for(section: Section, rng: random.Random) -> list[str]:
+    """Criteria an auditor might tick for a section, aiming at a grade drawn from GRADE_MIX."""
+    not_applicable = section.bands.get(Band.NOT_APPLICABLE, ())
+    if not_applicable and rng.random() < 0.1:
+        return [not_applicable[0].id]
+    aim = rng.choices(list(GRADE_MIX), weights=list(GRADE_MIX.values()))[0]
+    good = list(section.bands[Band.GOOD])
+    if aim is Band.INADEQUATE:
+        return [rng.choice(section.bands[Band.INADEQUATE]).id]
+    if aim is Band.REQUIRES_IMPROVEMENT:
+        return [c.id for c in good[:2]] + [rng.choice(section.bands[Band.REQUIRES_IMPROVEMENT]).id]
+    ticks = [c.id for c in good]
+    if aim is Band.OUTSTANDING:
+        ticks += [c.id for c in section.bands[Band.OUTSTANDING][:2]]
+    return ticks
+
+
+def _complete_audit(db: Session, assignment: Assignment, auditor: User, rng: random.Random, sections: int | None = None) -> None:
+    audit = start_audit(db, assignment, auditor)
+    framework = framework_for_audit(db, audit)
+    for section in framework.sections[:sections]:
+        save_section(db, audit, section.code, _ticks_for(section, rng), "", auditor, moving_on=True)
+    if sections is None:
+        submit_audit(db, audit, auditor)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(10, 0), tzinfo=timezone.utc)
+
+
+def _run_cycle(db: Session, la: LocalAuthority, demo: DemoAuthority, name: str, start: date, end: date, size: int) -> list[Assignment]:
+    cycle = create_cycle(db, la.id, CycleSettings(name=name, period_start=start, period_end=end, sample_size=size))
+    open_cycle(db, cycle)
+    add_auditors_by_email(db, cycle, [], capacity=3)
+    draw_sample(db, cycle, seed=int(demo.code))
+    coordinator = db.exec(select(User).where(User.email == _email("coordinator", 1, demo))).one()
+    return allocate_cycle(db, cycle, coordinator).assignments
+
+
+def _ensure_cycles(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
+    if db.exec(select(AuditCycle.id).where(AuditCycle.la_id == la.id)).first():
+        return
+    rng = random.Random(f"demo-audits-{demo.code}")
+    auditors = {user.id: user for user in db.exec(select(User).where(User.la_id == la.id)).all() if user.has_role(Role.AUDITOR)}
+
+    # Last term: every sampled plan audited and the cycle closed, dated as if it happened then.
+    summer = _run_cycle(db, la, demo, SUMMER_CYCLE, date(2026, 4, 13), date(2026, 7, 17), size=24)
+    for number, assignment in enumerate(summer):
+        _complete_audit(db, assignment, auditors[assignment.auditor_id], rng)
+        assignment.assigned_at = _at(date(2026, 5, 4))
+        assignment.due_date = date(2026, 5, 26)
+        assignment.submitted_at = _at(date(2026, 5, 11) + timedelta(days=number % 14))
+        db.add(assignment)
+    close_cycle(db, db.get(AuditCycle, summer[0].cycle_id))
+
+    # This term: a third submitted, a third part-way through, the rest not started, some overdue.
+    autumn = _run_cycle(db, la, demo, AUTUMN_CYCLE, date(2026, 9, 7), date(2026, 12, 18), size=30)
+    for number, assignment in enumerate(autumn):
+        auditor = auditors[assignment.auditor_id]
+        if number % 3 == 0:
+            _complete_audit(db, assignment, auditor, rng)
+        elif number % 3 == 1:
+            _complete_audit(db, assignment, auditor, rng, sections=rng.randint(1, 8))
+        if number % 5 == 4:
+            assignment.due_date = today() - timedelta(days=3 + number % 7)
+            db.add(assignment)
+    db.flush()
+
+
 def load_demo(db: Session) -> list[LocalAuthority]:
     authorities = []
     for demo in DEMO_AUTHORITIES:
         la = _ensure_authority(db, demo)
         _ensure_staff(db, la, demo)
         _ensure_plans(db, la, demo)
+        _ensure_cycles(db, la, demo)
         authorities.append(la)
     return authorities
 

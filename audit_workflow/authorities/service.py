@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import Session, select
 
-from ..plans.reference import REGIONS, normalise_region
+from ..plans.reference import UnknownValue, normalise_region
 from .models import LocalAuthority
 
 
@@ -20,9 +20,8 @@ def create_local_authority(db: Session, code: str, name: str, region: str, conta
         raise AuthorityError("Give the LA a name")
     try:
         region_code = normalise_region(region)
-    except ValueError:
-        names = ", ".join(REGIONS.values()) if isinstance(REGIONS, dict) else "one of the nine English regions"
-        raise AuthorityError(f"Region {region!r} is not an English region (expected one of: {names})") from None
+    except UnknownValue as error:
+        raise AuthorityError(str(error)) from None
     if db.exec(select(LocalAuthority).where(LocalAuthority.code == code)).first():
         raise AuthorityError(f"An LA with code {code} already exists")
     la = LocalAuthority(code=code, name=name.strip(), region=region_code, contact_email=contact_email)

@@ -1,0 +1,44 @@
+"""`audit-workflow demo`: the promised data, and running it again changes nothing."""
+
+from sqlmodel import func, select
+
+from audit_workflow.audits.models import Audit, AuditStatus
+from audit_workflow.auth.models import User
+from audit_workflow.authorities.models import LocalAuthority
+from audit_workflow.cycles.models import AuditCycle, CycleStatus
+from audit_workflow.plans.models import Plan
+from audit_workflow.plans.reference import NATIONAL_NEED_MIX
+
+
+def _counts(db):
+    return {model.__name__: db.exec(select(func.count()).select_from(model)).one() for model in (LocalAuthority, User, Plan, AuditCycle, Audit)}
+
+
+def test_demo_loads_the_promised_data_once(app, runner, db):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "password" in first.output and "coordinator1@nm.demo.example" in first.output
+    counts = _counts(db)
+    assert counts["LocalAuthority"] == 2 and counts["Plan"] == 600 and 38 <= counts["User"] <= 42
+    assert len({la.region for la in db.exec(select(LocalAuthority)).all()}) == 2
+
+    statuses = sorted(cycle.status for cycle in db.exec(select(AuditCycle)).all())
+    assert statuses == [CycleStatus.CLOSED] * 2 + [CycleStatus.OPEN] * 2
+    submitted = db.exec(select(func.count()).select_from(Audit).where(Audit.status == AuditStatus.SUBMITTED)).one()
+    drafts = db.exec(select(func.count()).select_from(Audit).where(Audit.status == AuditStatus.DRAFT)).one()
+    assert submitted >= 48 and drafts > 0
+
+    # The needs follow the national mix: autism is the most common primary need.
+    needs = dict(db.exec(select(Plan.primary_need, func.count()).group_by(Plan.primary_need)).all())
+    assert max(needs, key=needs.get) == max(NATIONAL_NEED_MIX, key=NATIONAL_NEED_MIX.get)
+
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert _counts(db) == counts
+
+
+def test_sign_in_page_shows_demo_accounts_only_in_demo_mode(app, client):
+    assert "Demo accounts" not in client.get("/sign-in").get_data(as_text=True)
+    app.config["DEMO_MODE"] = True
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert "Demo accounts" in page and "coordinator1@nm.demo.example" in page
