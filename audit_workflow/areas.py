@@ -8,8 +8,17 @@ BLUEPRINTS = [
     "audit_workflow.web.views",
     "audit_workflow.auth.views",
     "audit_workflow.audits.views",
+    "audit_workflow.plans.views",
+    "audit_workflow.cycles.views",
+    "audit_workflow.scheduler.views",
+    "audit_workflow.notifications.views",
 ]
 
 COMMANDS = [
     "audit_workflow.framework.commands:framework_cli",
+    "audit_workflow.plans.commands:import_plans_command",
+    "audit_workflow.cycles.commands:cycle_cli",
+    "audit_workflow.scheduler.commands:scheduler_command",
+    "audit_workflow.scheduler.commands:run_job_command",
+    "audit_workflow.notifications.commands:mail_cli",
 ]

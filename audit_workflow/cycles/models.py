@@ -29,6 +29,8 @@ class AssignmentStatus(StrEnum):
 
 # Statuses in which an auditor still owes work: the scheduler chases only these.
 ACTIVE_STATUSES = (AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS)
+# An auditor holds the plan (it counts against their capacity): not declined, not handed to someone else.
+HELD_STATUSES = (*ACTIVE_STATUSES, AssignmentStatus.SUBMITTED)
 
 
 class AuditCycle(SQLModel, table=True):
@@ -45,6 +47,10 @@ class AuditCycle(SQLModel, table=True):
     sample_share: float | None = None
     strata: str = Field(default="key_stage,primary_need,setting_type", max_length=200)
     sample_seed: int | None = None
+    # The last draw: when, by which fields, and for each stratum its plans in the register and drawn.
+    sample_drawn_at: datetime | None = None
+    sample_strata: str | None = Field(default=None, max_length=200)
+    sample_allocation: str | None = Field(default=None, description="JSON {stratum label: [in register, drawn]}")
     due_working_days: int = 15
     # Reminder policy, in working days.
     remind_days_before: int = 2
@@ -116,3 +122,41 @@ class Assignment(SQLModel, table=True):
     # The "send the plan" checklist: the coordinator ticks when they emailed the plan themselves.
     plan_sent_at: datetime | None = None
     plan_sent_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+
+
+class SampleAction(StrEnum):
+    DRAWN = "drawn"
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+class SampleChange(SQLModel, table=True):
+    """Append-only history of a cycle's sample: every draw, and every plan added or removed by hand
+    with the coordinator's reason, so "why was this plan (not) audited?" always has an answer."""
+
+    __tablename__ = "sample_change"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
+    action: str = Field(max_length=10)
+    plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan.id", ondelete="SET NULL")
+    reason: str | None = Field(default=None, max_length=500)
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    at: datetime = created_field()
+
+
+class AllocationRun(SQLModel, table=True):
+    """One press of "Allocate": what it did and why, shown to the coordinator afterwards. Its id
+    is part of each assignment email's idempotency key."""
+
+    __tablename__ = "allocation_run"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
+    run_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    run_at: datetime = created_field()
+    assigned: int = 0
+    unallocated: int = 0
+    explanation: str = Field(default="[]", description="JSON list of sentences")

@@ -24,6 +24,8 @@ FINAL_STATUSES = frozenset(
     {MessageStatus.SENT, MessageStatus.PERMANENT_FAILURE, MessageStatus.TECHNICAL_FAILURE,
      MessageStatus.BLOCKED, MessageStatus.CANCELLED}
 )
+WAITING_STATUSES = (MessageStatus.QUEUED, MessageStatus.RETRYING)  # for the dispatcher, once due
+FAILED_STATUSES = (MessageStatus.PERMANENT_FAILURE, MessageStatus.TECHNICAL_FAILURE)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -53,6 +55,8 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     assignment_id: uuid.UUID | None = Field(default=None, foreign_key="assignment.id", index=True, ondelete="SET NULL")
     created_at: datetime = created_field()
+    # Set when an admin sends a failed message again: the give-up window starts afresh from here.
+    requeued_at: datetime | None = None
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     purged_at: datetime | None = None
@@ -72,3 +76,27 @@ class Alert(SQLModel, table=True):
     created_at: datetime = created_field()
     resolved_at: datetime | None = None
     resolved_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+
+
+class MailThrottle(SQLModel, table=True):
+    """One row per sending mailbox: the earliest moment its next send may start (notifications/throttle.py)."""
+
+    __tablename__ = "mail_throttle"
+
+    mailbox: str = Field(primary_key=True, max_length=254)
+    next_send_at: datetime
+
+
+class MailSendSlot(SQLModel, table=True):
+    """One send started from a mailbox in the last 24 hours: the rolling recipient count, and while
+    busy_until lies ahead, one of the mailbox's concurrent requests."""
+
+    __tablename__ = "mail_send_slot"
+    __table_args__ = (Index("ix_mail_send_slot_mailbox_started", "mailbox", "started_at"),)
+
+    id: uuid.UUID = id_field()
+    mailbox: str = Field(max_length=254)
+    started_at: datetime
+    recipients: int
+    # Cleared when the send is recorded; a dispatcher that died frees its slot when this passes.
+    busy_until: datetime | None = None

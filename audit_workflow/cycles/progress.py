@@ -1,0 +1,272 @@
+"""What the cycle pages and `cycle status` show: counts done in SQL (GROUP BY), never by loading
+every assignment, because the dashboard runs against the national-scale database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from ..auth.models import User
+from ..clock import today
+from ..plans.models import Plan
+from . import sampling
+from .models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan, SampleChange
+from .service import held_per_auditor, register_size, target_size, unallocated_plan_ids
+
+OVERDUE = "overdue"
+
+
+def _overdue(on: date):
+    return col(Assignment.status).in_(ACTIVE_STATUSES) & (Assignment.due_date < on)
+
+
+@dataclass(frozen=True)
+class AuditorProgress:
+    auditor_id: uuid.UUID
+    name: str
+    email: str
+    assigned: int
+    submitted: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class CycleProgress:
+    by_status: dict[str, int]  # every assignment once, by its stored status
+    overdue: int  # active assignments past their due date (also counted in by_status)
+    by_auditor: list[AuditorProgress]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> CycleProgress:
+    on = on or today()
+    by_status = dict(db.exec(
+        select(Assignment.status, func.count()).where(Assignment.cycle_id == cycle.id).group_by(Assignment.status)
+    ).all())
+    overdue = db.exec(select(func.count()).select_from(Assignment).where(Assignment.cycle_id == cycle.id, _overdue(on))).one()
+    held = col(Assignment.status).in_(HELD_STATUSES)
+    rows = db.exec(
+        select(User.id, User.display_name, User.email,
+               func.sum(case((held, 1), else_=0)),
+               func.sum(case((Assignment.status == AssignmentStatus.SUBMITTED, 1), else_=0)),
+               func.sum(case((_overdue(on), 1), else_=0)))
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.cycle_id == cycle.id)
+        .group_by(User.id, User.display_name, User.email)
+        .order_by(User.display_name)
+    ).all()
+    return CycleProgress(by_status, overdue, [AuditorProgress(*row) for row in rows])
+
+
+def status_report(db: Session, cycle: AuditCycle, on: date | None = None) -> dict:
+    """The `cycle status --json` document: by_status counts each assignment once by stored status,
+    plus "overdue" for the active ones past due; by_auditor counts the plans each auditor holds."""
+    progress = cycle_progress(db, cycle, on)
+    return {
+        "cycle": str(cycle.id),
+        "assignments": progress.total,
+        "by_status": {**progress.by_status, OVERDUE: progress.overdue},
+        "by_auditor": {auditor.email: auditor.assigned for auditor in progress.by_auditor},
+    }
+
+
+@dataclass(frozen=True)
+class PlanToSend:
+    assignment_id: uuid.UUID
+    system_id: str
+    auditor_name: str
+    auditor_email: str
+    assigned_at: datetime
+
+
+def plans_to_send(db: Session, cycle: AuditCycle) -> list[PlanToSend]:
+    """The "send the plan" checklist: active assignments whose plan the coordinator has not yet
+    emailed to the auditor through the LA's own mailbox."""
+    rows = db.exec(
+        select(Assignment.id, Plan.system_id, User.display_name, User.email, Assignment.assigned_at)
+        .join(Plan, Plan.id == Assignment.plan_id)
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(ACTIVE_STATUSES),
+               col(Assignment.plan_sent_at).is_(None))
+        .order_by(User.display_name, Plan.system_id)
+    ).all()
+    return [PlanToSend(*row) for row in rows]
+
+
+def plans_sent_count(db: Session, cycle: AuditCycle) -> int:
+    return db.exec(select(func.count()).select_from(Assignment).where(
+        Assignment.cycle_id == cycle.id, col(Assignment.status).in_(ACTIVE_STATUSES), col(Assignment.plan_sent_at).is_not(None)
+    )).one()
+
+
+@dataclass(frozen=True)
+class MarginOfError:
+    sample_size: int
+    population: int
+    percentage_points: float
+    sizes_for: dict[int, int]  # margin in percentage points -> sample size needed
+
+
+def margin_for(sample_size: int | None, population: int) -> MarginOfError | None:
+    """How precisely a sample of this size measures the share of plans graded Good or better, at
+    95% confidence and assuming the worst case (a half); with the sizes needed for ±5 and ±10."""
+    if not population or not sample_size or not 1 <= sample_size <= population:
+        return None
+    return MarginOfError(
+        sample_size, population,
+        percentage_points=sampling.margin_of_error(sample_size, population) * 100,
+        sizes_for={points: sampling.sample_size_for_margin(population, points / 100) for points in (5, 10)},
+    )
+
+
+@dataclass(frozen=True)
+class SampleOverview:
+    population: int
+    target: int | None
+    sampled: int
+    unallocated: int
+    margin: MarginOfError | None
+
+
+def sample_overview(db: Session, cycle: AuditCycle) -> SampleOverview:
+    population = register_size(db, cycle.la_id)
+    sampled = db.exec(select(func.count()).select_from(CyclePlan).where(
+        CyclePlan.cycle_id == cycle.id, col(CyclePlan.removed_at).is_(None))).one()
+    target = target_size(cycle, population)
+    return SampleOverview(population, target, sampled, len(unallocated_plan_ids(db, cycle)),
+                          margin_for(sampled or target, population))
+
+
+@dataclass(frozen=True)
+class StratumShare:
+    label: str
+    in_register: int
+    drawn: int
+
+
+def strata_of_last_draw(cycle: AuditCycle) -> list[StratumShare]:
+    return [StratumShare(label, *counts) for label, counts in json.loads(cycle.sample_allocation or "{}").items()]
+
+
+@dataclass(frozen=True)
+class SampledPlan:
+    entry_id: uuid.UUID
+    plan: Plan
+    source: str
+    reason: str | None
+    auditor_name: str | None
+
+
+def sampled_plans(db: Session, cycle: AuditCycle) -> list[SampledPlan]:
+    """The sample in System ID order, with who holds each plan now (if anyone)."""
+    holder = (
+        select(Assignment.plan_id, User.display_name)
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(HELD_STATUSES))
+        .subquery()
+    )
+    rows = db.exec(
+        select(CyclePlan.id, Plan, CyclePlan.source, CyclePlan.reason, holder.c.display_name)
+        .join(Plan, Plan.id == CyclePlan.plan_id)
+        .outerjoin(holder, holder.c.plan_id == CyclePlan.plan_id)
+        .where(CyclePlan.cycle_id == cycle.id, col(CyclePlan.removed_at).is_(None))
+        .order_by(Plan.system_id)
+    ).all()
+    return [SampledPlan(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class SampleHistoryEntry:
+    at: datetime
+    action: str
+    system_id: str | None
+    reason: str | None
+    actor_name: str | None
+
+
+def sample_history(db: Session, cycle: AuditCycle) -> list[SampleHistoryEntry]:
+    rows = db.exec(
+        select(SampleChange.at, SampleChange.action, Plan.system_id, SampleChange.reason, User.display_name)
+        .outerjoin(Plan, Plan.id == SampleChange.plan_id)
+        .outerjoin(User, User.id == SampleChange.actor_id)
+        .where(SampleChange.cycle_id == cycle.id)
+        .order_by(col(SampleChange.at).desc())
+    ).all()
+    return [SampleHistoryEntry(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PoolMember:
+    member_id: uuid.UUID
+    name: str
+    email: str
+    discipline: str
+    team: str | None
+    capacity: int
+    holding: int
+
+
+def pool(db: Session, cycle: AuditCycle) -> list[PoolMember]:
+    load = held_per_auditor(cycle)
+    rows = db.exec(
+        select(CycleAuditor.id, User.display_name, User.email, User.discipline, User.team, CycleAuditor.capacity,
+               func.coalesce(load.c.held, 0))
+        .join(User, User.id == CycleAuditor.user_id)
+        .outerjoin(load, load.c.auditor_id == User.id)
+        .where(CycleAuditor.cycle_id == cycle.id)
+        .order_by(User.display_name)
+    ).all()
+    return [PoolMember(*row) for row in rows]
+
+
+def unallocated_plans(db: Session, cycle: AuditCycle) -> list[Plan]:
+    """The coordinator's queue: sampled plans nobody holds, with who declined them and why."""
+    ids = unallocated_plan_ids(db, cycle)
+    return list(db.exec(select(Plan).where(col(Plan.id).in_(ids)).order_by(Plan.system_id)).all()) if ids else []
+
+
+def declines(db: Session, cycle: AuditCycle) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """Plan id -> [(auditor name, reason)] for every decline in the cycle."""
+    result: dict[uuid.UUID, list[tuple[str, str]]] = {}
+    for plan_id, name, reason in db.exec(
+        select(Assignment.plan_id, User.display_name, Assignment.decline_reason)
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.cycle_id == cycle.id, Assignment.status == AssignmentStatus.DECLINED)
+    ).all():
+        result.setdefault(plan_id, []).append((name, reason or ""))
+    return result
+
+
+@dataclass(frozen=True)
+class AllocatedPlan:
+    assignment_id: uuid.UUID
+    system_id: str
+    auditor_name: str
+    due_date: date
+    status: str
+    overdue: bool
+
+    @property
+    def reassignable(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+def allocated(db: Session, cycle: AuditCycle, on: date | None = None) -> list[AllocatedPlan]:
+    """Plans held by an auditor (not declined or replaced), by System ID."""
+    on = on or today()
+    rows = db.exec(
+        select(Assignment.id, Plan.system_id, User.display_name, Assignment.due_date, Assignment.status)
+        .join(Plan, Plan.id == Assignment.plan_id)
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(HELD_STATUSES))
+        .order_by(Plan.system_id)
+    ).all()
+    return [AllocatedPlan(*row, overdue=row[4] in ACTIVE_STATUSES and row[3] < on) for row in rows]

@@ -1,0 +1,137 @@
+"""The plan register: importing a file of plans (all of it, or none), and listing the register.
+
+An import is upserted by System ID within the LA. It must stay fast for a county's whole register
+(100,000 rows): existing plans are read in one query, new ones inserted and changed ones updated
+in bulk (executemany, in chunks), and unchanged ones not touched at all.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from sqlalchemy import bindparam, func, insert, update
+from sqlmodel import Session, select
+
+from ..clock import utcnow
+from .models import Plan, PlanImport
+from .parsing import RowProblem, parse_plan_file
+
+# What an import may change on a plan it already holds (the System ID is the key).
+UPDATABLE_FIELDS = ("key_stage", "setting_name", "setting_type", "primary_need", "plan_type", "writer_team", "flag")
+CHUNK_ROWS = 5000
+_UPDATE_BY_ID = (
+    update(Plan.__table__)
+    .where(Plan.__table__.c.id == bindparam("plan_id"))
+    .values({name: bindparam(name) for name in (*UPDATABLE_FIELDS, "updated_at")})
+)
+PAGE_SIZE = 50
+REGISTER_FILTERS = ("key_stage", "primary_need", "setting_type")
+
+
+class PlanImportRefused(ValueError):
+    """The file had problems, so nothing was imported; every problem is listed."""
+
+    def __init__(self, problems: Sequence[RowProblem]):
+        super().__init__(f"The file has {len(problems)} problem{'s' if len(problems) != 1 else ''}, so no plans were imported")
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    record: PlanImport
+    unchanged: int
+    flagged: int
+    ignored_columns: tuple[str, ...]
+
+    @property
+    def created(self) -> int:
+        return self.record.rows_created
+
+    @property
+    def updated(self) -> int:
+        return self.record.rows_updated
+
+    def describe(self) -> str:
+        sentences = [f"Imported {self.record.filename}: {self.created} new plans, {self.updated} updated, {self.unchanged} unchanged."]
+        if self.flagged:
+            sentences.append(f"{self.flagged} plans are flagged for a second look (shown in the register).")
+        if self.ignored_columns:
+            sentences.append(f"Columns not used: {', '.join(self.ignored_columns)}.")
+        return " ".join(sentences)
+
+
+def _chunks(rows: list[dict]) -> Iterator[list[dict]]:
+    for start in range(0, len(rows), CHUNK_ROWS):
+        yield rows[start:start + CHUNK_ROWS]
+
+
+def import_plans(db: Session, la_id: uuid.UUID, filename: str, data: bytes,
+                 imported_by_id: uuid.UUID | None = None) -> ImportSummary:
+    """Parse the file and upsert its plans into the LA's register, in the caller's transaction.
+
+    Raises PlanImportRefused, before writing anything, if any row has a problem.
+    """
+    result = parse_plan_file(filename, data)
+    if result.problems:
+        raise PlanImportRefused(result.problems)
+    flags = _flags_by_row(result.flagged)
+    existing = {
+        row[0]: row[1:]
+        for row in db.execute(select(Plan.system_id, Plan.id, *(getattr(Plan, name) for name in UPDATABLE_FIELDS))
+                              .where(Plan.la_id == la_id))
+    }
+    now = utcnow()
+    to_insert: list[dict] = []
+    to_update: list[dict] = []
+    for row in result.rows:
+        values = {name: getattr(row, name) for name in UPDATABLE_FIELDS if name != "flag"}
+        values["flag"] = flags.get(row.row_number)
+        current = existing.get(row.system_id)
+        if current is None:
+            to_insert.append({"id": uuid.uuid4(), "la_id": la_id, "system_id": row.system_id, **values,
+                              "created_at": now, "updated_at": now})
+        elif tuple(current[1:]) != tuple(values.values()):
+            to_update.append({"plan_id": current[0], **values, "updated_at": now})
+    # Core statements, not ORM bulk ones: the same executemany without the ORM's per-row bookkeeping.
+    for chunk in _chunks(to_insert):
+        db.execute(insert(Plan.__table__), chunk)
+    for chunk in _chunks(to_update):
+        db.execute(_UPDATE_BY_ID, chunk)
+    record = PlanImport(la_id=la_id, filename=filename[:255], imported_by_id=imported_by_id,
+                        rows_created=len(to_insert), rows_updated=len(to_update))
+    db.add(record)
+    db.flush()
+    return ImportSummary(record, unchanged=len(result.rows) - len(to_insert) - len(to_update), flagged=len(flags),
+                         ignored_columns=result.ignored_columns)
+
+
+def _flags_by_row(flagged: Sequence[RowProblem]) -> dict[int, str]:
+    return {item.row: item.message for item in flagged}
+
+
+def recent_imports(db: Session, la_id: uuid.UUID, limit: int = 10) -> list[PlanImport]:
+    return list(db.exec(select(PlanImport).where(PlanImport.la_id == la_id)
+                        .order_by(PlanImport.imported_at.desc()).limit(limit)).all())
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    plans: list[Plan]
+    total: int
+    page: int
+    pages: int
+
+
+def register_page(db: Session, la_id: uuid.UUID, filters: dict[str, str], page: int = 1) -> RegisterPage:
+    """One page of the LA's register, by System ID, narrowed by key stage, need and setting type."""
+    conditions = [Plan.la_id == la_id]
+    conditions += [getattr(Plan, name) == value for name, value in filters.items() if name in REGISTER_FILTERS and value]
+    total = db.exec(select(func.count()).select_from(Plan).where(*conditions)).one()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    plans = db.exec(select(Plan).where(*conditions).order_by(Plan.system_id)
+                    .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return RegisterPage(list(plans), total, page, pages)

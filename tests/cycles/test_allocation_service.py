@@ -1,0 +1,200 @@
+"""Allocation through the service: capacity, never the writer's own team, declines never come
+back, one email per auditor per run, and running it again adds nothing twice."""
+
+import json
+from collections import Counter
+from datetime import date
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from audit_workflow.authorities.models import ClosureDay
+from audit_workflow.cycles import progress, service
+from audit_workflow.cycles.models import HELD_STATUSES, AllocationRun, Assignment, AssignmentStatus, CycleStatus
+from audit_workflow.cycles.service import CycleError, CycleSettings
+from audit_workflow.notifications.models import OutboxMessage
+from audit_workflow.plans.models import Plan
+from tests.cycles.conftest import add_auditors, add_register
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+# A Monday: 15 working days later is Monday 26 October 2026 (no bank holidays in between).
+MONDAY = "2026-10-05 09:00:00"
+
+
+@pytest.fixture
+def cycle(db, la):
+    add_register(db, la, 90)
+    cycle = service.create_cycle(db, la.id, CycleSettings(name="Autumn 2026", period_start=date(2026, 9, 1),
+                                                          period_end=date(2026, 12, 18), due_working_days=15))
+    service.draw_sample(db, cycle, size=30, seed=7)
+    db.commit()
+    return cycle
+
+
+def held(db, cycle):
+    return db.exec(select(Assignment).where(Assignment.cycle_id == cycle.id,
+                                            Assignment.status.in_(HELD_STATUSES))).all()
+
+
+def messages(db, kind):
+    return db.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)).all()
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_every_plan_is_allocated_within_capacity_and_never_to_the_writing_team(db, la, cycle, coordinator):
+    auditors = add_auditors(db, la, 6)  # two in each writing team
+    for auditor in auditors:
+        service.add_auditor(db, cycle, auditor, 6)
+    outcome = service.allocate_cycle(db, cycle, coordinator)
+    db.commit()
+
+    assignments = held(db, cycle)
+    assert len(assignments) == len(outcome.assignments) == 30 and outcome.unallocated == []
+    assert max(Counter(a.auditor_id for a in assignments).values()) <= 6
+    teams = {auditor.id: auditor.team for auditor in auditors}
+    for assignment in assignments:
+        assert teams[assignment.auditor_id] != db.get(Plan, assignment.plan_id).writer_team
+        assert (assignment.status, assignment.kind, assignment.due_date) == ("not_started", "primary", date(2026, 10, 26))
+    assert cycle.status == CycleStatus.OPEN  # allocating a draft opens it
+    run = db.exec(select(AllocationRun).where(AllocationRun.cycle_id == cycle.id)).one()
+    assert (run.assigned, run.unallocated, run.run_by_id) == (30, 0, coordinator.id)
+    assert json.loads(run.explanation) == outcome.explanation and outcome.explanation
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_one_email_per_auditor_lists_all_their_plans(db, la, cycle, coordinator):
+    auditors = add_auditors(db, la, 3)
+    for auditor in auditors:
+        service.add_auditor(db, cycle, auditor, 20)
+    outcome = service.allocate_cycle(db, cycle, coordinator)
+    db.commit()
+
+    emails = messages(db, "assignment")
+    per_auditor = Counter(a.auditor_id for a in outcome.assignments)
+    assert len(emails) == len(per_auditor)
+    for auditor in auditors:
+        email = next(m for m in emails if json.loads(m.recipients) == [auditor.email])
+        assert email.idempotency_key == f"allocation:{cycle.id}:{auditor.id}:{outcome.run.id}"
+        theirs = [db.get(Plan, a.plan_id).system_id for a in outcome.assignments if a.auditor_id == auditor.id]
+        assert all(system_id in email.body_text for system_id in theirs)
+        assert "26 October 2026" in email.body_text
+        assert email.status == "queued"
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_running_it_again_allocates_only_what_is_left_and_sends_nothing_twice(db, la, cycle, coordinator):
+    auditor_a, auditor_b = add_auditors(db, la, 2, teams=("Team X",))
+    service.add_auditor(db, cycle, auditor_a, 10)
+    first = service.allocate_cycle(db, cycle, coordinator)
+    assert (len(first.assignments), len(first.unallocated)) == (10, 20)
+    assert all("capacity" in reason.lower() for _, reason in first.unallocated)
+
+    service.add_auditor(db, cycle, auditor_b, 30)
+    second = service.allocate_cycle(db, cycle, coordinator)
+    assert len(second.assignments) == 20 and second.unallocated == []
+    assert {a.auditor_id for a in second.assignments} == {auditor_b.id}
+    assert len(held(db, cycle)) == 30 and len({a.plan_id for a in held(db, cycle)}) == 30
+    with pytest.raises(CycleError, match="no unallocated plans"):
+        service.allocate_cycle(db, cycle, coordinator)
+    assert len(messages(db, "assignment")) == 2
+
+
+def test_allocation_needs_a_pool(db, cycle, coordinator):
+    with pytest.raises(CycleError, match="no auditors"):
+        service.allocate_cycle(db, cycle, coordinator)
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_a_declined_plan_returns_to_the_queue_and_never_to_the_same_auditor(db, world, la, cycle, coordinator):
+    first, second = add_auditors(db, la, 2, teams=("Team X",))
+    service.add_auditor(db, cycle, first, 30)
+    service.allocate_cycle(db, cycle, coordinator)
+    declined = held(db, cycle)[0]
+    service.decline(db, declined, "I know the family")
+    assert (declined.status, declined.decline_reason) == (AssignmentStatus.DECLINED, "I know the family")
+    assert service.unallocated_plan_ids(db, cycle) == [declined.plan_id]
+
+    receipt = messages(db, "decline_receipt")[0]
+    assert receipt.idempotency_key == f"assignment:{declined.id}:declined"
+    assert json.loads(receipt.recipients) == [world.user("coordinator").email]
+
+    outcome = service.allocate_cycle(db, cycle, coordinator)  # only the declining auditor has room
+    assert outcome.assignments == [] and [system_id for system_id, _ in outcome.unallocated] == [
+        db.get(Plan, declined.plan_id).system_id]
+    service.add_auditor(db, cycle, second, 1)
+    outcome = service.allocate_cycle(db, cycle, coordinator)
+    assert [(a.plan_id, a.auditor_id) for a in outcome.assignments] == [(declined.plan_id, second.id)]
+
+
+def test_only_a_not_started_audit_can_be_declined(db, la, cycle, coordinator):
+    auditor = add_auditors(db, la, 1, teams=("Team X",))[0]
+    service.add_auditor(db, cycle, auditor, 1)
+    assignment = service.allocate_cycle(db, cycle, coordinator).assignments[0]
+    with pytest.raises(CycleError, match="Enter a reason"):
+        service.decline(db, assignment, " ")
+    assignment.status = AssignmentStatus.IN_PROGRESS
+    with pytest.raises(CycleError, match="not started"):
+        service.decline(db, assignment, "busy")
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_reassignment_withdraws_the_old_assignment_and_tells_the_new_auditor(db, la, cycle, coordinator):
+    north, south, other_north = add_auditors(db, la, 3, teams=("Team X", "Team Y", "Team X"))
+    service.add_auditor(db, cycle, north, 1)
+    original = service.allocate_cycle(db, cycle, coordinator).assignments[0]
+    for auditor in (south, other_north):
+        service.add_auditor(db, cycle, auditor, 1)
+    db.get(Plan, original.plan_id).writer_team = "Team Y"  # so south is on the writing team
+
+    assert [user.id for user in service.eligible_auditors(db, original)] == [other_north.id]
+    with pytest.raises(CycleError, match="not on the plan's writing team"):
+        service.reassign(db, original, south.id, coordinator)
+    replacement = service.reassign(db, original, other_north.id, coordinator)
+
+    assert original.status == AssignmentStatus.WITHDRAWN
+    assert (replacement.auditor_id, replacement.status, replacement.due_date) == (other_north.id, "not_started", date(2026, 10, 26))
+    email = messages(db, "reassignment")[0]
+    assert email.idempotency_key == f"assignment:{original.id}:reassigned:{other_north.id}"
+    assert json.loads(email.recipients) == [other_north.email] and email.assignment_id == replacement.id
+    with pytest.raises(CycleError, match="not started or in progress"):
+        service.reassign(db, original, north.id, coordinator)
+
+
+@time_machine.travel("2026-12-21 09:00:00", tick=False)
+def test_the_due_date_skips_weekends_bank_holidays_and_the_las_closure_days(db, la, cycle):
+    db.add_all([ClosureDay(la_id=la.id, day=date(2026, 12, 29)), ClosureDay(la_id=la.id, day=date(2026, 12, 30))])
+    cycle.due_working_days = 5
+    # 21 Dec (Mon) + 5 working days: 22, 23, 24, [25, 28 bank holidays], [29, 30 closed], 31 Dec, 4 Jan (1 Jan holiday)
+    assert service.due_date_for(db, cycle) == date(2027, 1, 4)
+
+
+def test_the_pool_is_imported_from_csv_all_or_nothing(db, world, la, cycle):
+    first, second = add_auditors(db, la, 2)
+    good = f"Email,Capacity\n{first.email.upper()},4\n{second.email},6\n\n".encode()
+    members = service.import_pool(db, cycle, good)
+    assert sorted(member.capacity for member in members) == [4, 6]
+
+    bad = (f"email,capacity\n{first.email},3\n{world.user('coordinator').email},2\n"
+           f"{world.user('auditor', 'other').email},2\nnobody@example.gov.uk,two\n").encode()
+    with pytest.raises(service.PoolImportRefused) as refusal:
+        service.import_pool(db, cycle, bad)
+    assert [str(problem) for problem in refusal.value.problems] == [
+        f"Row 3: {world.user('coordinator').email} is not an active auditor in this LA",
+        f"Row 4: {world.user('auditor', 'other').email} is not an active auditor in this LA",
+        "Row 5: capacity must be a whole number of plans",
+    ]
+    assert sorted(member.capacity for member in progress.pool(db, cycle)) == [4, 6]  # unchanged
+    for data, message in ((b"name,capacity\n", "needs the column email"), (b"\xff\xfe", "UTF-8"), (b"email,capacity\n", "no auditors")):
+        with pytest.raises(service.PoolImportRefused) as refusal:
+            service.import_pool(db, cycle, data)
+        assert message in str(refusal.value.problems[0])
+
+
+def test_only_active_auditors_of_the_la_join_the_pool(db, world, la, cycle):
+    with pytest.raises(CycleError, match="not an active auditor"):
+        service.add_auditor(db, cycle, world.user("auditor", "other"), 3)
+    with pytest.raises(CycleError, match="from 1 to 500"):
+        service.add_auditor(db, cycle, world.user("auditor"), 0)
+    assert len(service.add_auditors_by_email(db, cycle, [], 4)) == 1  # every active auditor in the LA: the world's one

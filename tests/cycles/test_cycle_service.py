@@ -1,0 +1,110 @@
+"""Cycle settings, opening and closing; a closed cycle refuses every change."""
+
+from datetime import date
+
+import pytest
+
+from audit_workflow.cycles import service
+from audit_workflow.cycles.models import AuditCycle, CycleStatus
+from audit_workflow.cycles.service import CycleError, CycleSettings
+from audit_workflow.plans.models import Plan
+from tests.cycles.conftest import add_auditors, add_register
+from tests.factories import make_assignment
+
+
+def settings(**changes) -> CycleSettings:
+    values = dict(name="Autumn 2026", period_start=date(2026, 9, 1), period_end=date(2026, 12, 18), sample_size=20)
+    values.update(changes)
+    return CycleSettings(**values)
+
+
+def test_a_cycle_is_created_as_a_draft_with_its_settings(db, la):
+    cycle = service.create_cycle(db, la.id, settings(strata=("plan_type", "key_stage"), reallocate_after_days=10,
+                                                     moderation_share=0.2, feedback_enabled=True))
+    db.commit()
+    assert cycle.status == CycleStatus.DRAFT
+    assert cycle.strata == "key_stage,plan_type"  # stored in a fixed order, whatever the order given
+    assert (cycle.sample_size, cycle.sample_share, cycle.reallocate_after_days) == (20, None, 10)
+    assert CycleSettings.of(cycle) == settings(strata=("key_stage", "plan_type"), reallocate_after_days=10,
+                                               moderation_share=0.2, feedback_enabled=True)
+
+
+@pytest.mark.parametrize("text, expected", [("60", (60, None)), ("10%", (None, 0.1)), (" 12.5 % ", (None, 0.125)), ("", (None, None))])
+def test_a_target_is_a_number_of_plans_or_a_share(text, expected):
+    assert service.parse_target(text) == expected
+
+
+@pytest.mark.parametrize("text", ["ten", "10 plans", "%", "-5"])
+def test_a_target_that_is_neither_is_refused(text):
+    with pytest.raises(CycleError) as refusal:
+        service.parse_target(text)
+    assert refusal.value.field == "target"
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"name": "  "}, "name"),
+    ({"period_end": date(2026, 8, 1)}, "period_end"),
+    ({"sample_size": 0}, "target"),
+    ({"sample_size": None, "sample_share": 1.5}, "target"),
+    ({"sample_share": 0.1}, "target"),
+    ({"strata": ("child_name",)}, "strata"),
+    ({"due_working_days": 0}, "due_working_days"),
+    ({"overdue_interval_days": 0}, "overdue_interval_days"),
+    ({"reallocate_after_days": 0}, "reallocate_after_days"),
+    ({"moderation_share": 1.2}, "moderation_share"),
+])
+def test_settings_that_make_no_sense_are_refused_on_the_field(db, la, changes, field):
+    with pytest.raises(CycleError) as refusal:
+        service.create_cycle(db, la.id, settings(**changes))
+    assert refusal.value.field == field
+    assert str(refusal.value)
+
+
+def test_a_cycle_opens_once_and_closes(db, la):
+    cycle = service.create_cycle(db, la.id, settings())
+    service.open_cycle(db, cycle)
+    assert cycle.status == CycleStatus.OPEN and cycle.opened_at
+    with pytest.raises(CycleError, match="already open"):
+        service.open_cycle(db, cycle)
+    service.close_cycle(db, cycle)
+    assert cycle.status == CycleStatus.CLOSED and cycle.closed_at
+
+
+def test_a_closed_cycle_refuses_every_change(db, world, la, coordinator):
+    plan_ids = add_register(db, la, 30)
+    auditor = add_auditors(db, la, 1)[0]
+    cycle = service.create_cycle(db, la.id, settings())
+    service.draw_sample(db, cycle, size=10, seed=1)
+    member = service.add_auditor(db, cycle, auditor, 5)
+    plan = db.get(Plan, plan_ids[0])
+    assignment = make_assignment(db, cycle, plan, world.user("auditor"))
+    service.close_cycle(db, cycle)
+    db.commit()
+
+    changes = [
+        lambda: service.update_cycle(db, cycle, settings(name="Renamed")),
+        lambda: service.open_cycle(db, cycle),
+        lambda: service.close_cycle(db, cycle),
+        lambda: service.draw_sample(db, cycle, size=5, seed=2),
+        lambda: service.add_to_sample(db, cycle, "SYS-000001", "a reason", coordinator.id),
+        lambda: service.add_auditor(db, cycle, auditor, 3),
+        lambda: service.import_pool(db, cycle, b"email,capacity\n"),
+        lambda: service.remove_auditor(db, member),
+        lambda: service.allocate_cycle(db, cycle, coordinator),
+        lambda: service.decline(db, assignment, "away"),
+        lambda: service.mark_plan_sent(db, assignment, coordinator),
+    ]
+    for change in changes:
+        with pytest.raises(CycleError, match="is closed"):
+            change()
+    db.rollback()
+    assert db.get(AuditCycle, cycle.id).name == "Autumn 2026"
+
+
+def test_commands_name_a_cycle_by_id_and_get_a_clear_refusal_otherwise(db, la):
+    cycle = service.create_cycle(db, la.id, settings())
+    assert service.get_cycle(db, str(cycle.id)) is cycle
+    with pytest.raises(CycleError, match="is not a cycle id"):
+        service.get_cycle(db, "nonsense")
+    with pytest.raises(CycleError, match="No cycle"):
+        service.get_cycle(db, "2f1c9e4a-0000-4000-8000-000000000000")

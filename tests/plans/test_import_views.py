@@ -1,0 +1,117 @@
+"""The register upload page and the register: every problem shown, nothing half-imported, never a 500."""
+
+import io
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import func, select
+
+from audit_workflow.plans.models import Plan, PlanImport
+from tests.conftest import csrf_token, sign_in
+from tests.cycles.conftest import FILE_HEADINGS, as_csv, as_xlsx, register_rows
+
+
+def upload(client, data: bytes, filename: str = "register.csv", token: str | None = None):
+    fields = {"file": (io.BytesIO(data), filename)}
+    if token is not False:
+        fields["csrf_token"] = token or csrf_token(client, "/plans/import")
+    return client.post("/plans/import", data=fields, content_type="multipart/form-data")
+
+
+def count(db, model) -> int:
+    db.rollback()  # a fresh read, after the request's commit
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def test_a_coordinator_uploads_a_register_and_sees_it(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    response = upload(client, as_xlsx(register_rows(75)), "register.xlsx")
+    assert response.status_code == 302 and response.headers["Location"] == "/plans"
+    page = client.get("/plans").get_data(as_text=True)
+    assert "Imported register.xlsx: 75 new plans, 0 updated, 0 unchanged." in page
+    assert "75 plans, page 1 of 2" in page and "SYS-000000" in page and "SYS-000060" not in page
+    assert "SYS-000060" in client.get("/plans?page=2").get_data(as_text=True)
+    assert count(db, Plan) == 75
+
+
+def test_a_bad_file_is_a_400_listing_every_problem_and_imports_nothing(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    rows = register_rows(20)
+    rows[15][4] = "XYZ"
+    rows[2][0] = ""
+    response = upload(client, as_csv(rows))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "<title>Error: Import plans" in page and 'class="govuk-error-summary"' in page
+    summary = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S).group(0)
+    assert "The file has 2 problems, so no plans were imported" in summary
+    assert "Row 4, column &#34;System ID&#34;: the cell is empty" in summary
+    assert "Row 17, column &#34;Primary need&#34;: &#34;XYZ&#34; is not a SEN2 primary-need code" in summary
+    assert count(db, Plan) == 0 and count(db, PlanImport) == 0
+
+
+def test_a_personal_data_column_is_named_on_the_page(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    rows = [[*row, "2015-03-01"] for row in register_rows(3)]
+    response = upload(client, as_csv(rows, (*FILE_HEADINGS, "Date of birth")))
+    assert response.status_code == 400 and "Date of birth" in response.get_data(as_text=True)
+    assert count(db, Plan) == 0
+
+
+def test_no_file_and_no_csrf_token_are_refused(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    response = client.post("/plans/import", data={"csrf_token": csrf_token(client, "/plans/import")})
+    assert response.status_code == 400 and "Choose a CSV or Excel file" in response.get_data(as_text=True)
+    assert upload(client, as_csv(register_rows(2)), token=False).status_code == 400
+    assert count(db, Plan) == 0
+
+
+def test_a_file_over_20_mb_is_refused(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    response = upload(client, b"x" * (20 * 1024 * 1024 + 1))
+    assert response.status_code == 400 and "the most it can be is 20 MB" in response.get_data(as_text=True)
+    assert upload(client, b"x" * (21 * 1024 * 1024)).status_code == 413  # refused before it is even read
+    assert count(db, Plan) == 0
+
+
+def test_managers_read_the_register_but_cannot_upload(sign_in_as, db, world):
+    from audit_workflow.plans.service import import_plans
+
+    import_plans(db, world.las["own"].id, "r.csv", as_csv(register_rows(3)))
+    db.commit()
+    client = sign_in_as("manager")
+    page = client.get("/plans").get_data(as_text=True)
+    assert "SYS-000002" in page and "Import plans" not in page
+    assert client.get("/plans/import").status_code == 403
+
+
+def test_the_register_filters_and_ignores_unknown_filter_values(sign_in_as, db, world):
+    from audit_workflow.plans.service import import_plans
+
+    import_plans(db, world.las["own"].id, "r.csv", as_csv(register_rows(90)))
+    db.commit()
+    client = sign_in_as("coordinator")
+    page = client.get("/plans?key_stage=KS3&primary_need=SEMH").get_data(as_text=True)
+    assert "3 plans" in page and "Clear filters" in page
+    page = client.get("/plans?key_stage=<script>&page=nonsense").get_data(as_text=True)
+    assert "90 plans" in page and "<script>" not in page
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.lists(st.text(max_size=10), max_size=8), min_size=1, max_size=5).map(lambda rows: as_csv(rows[1:], rows[0]))),
+    filename=st.sampled_from(["register.csv", "register.xlsx", "../../etc/passwd", "", "r\u202e.csv"]))
+def test_random_uploads_never_give_a_500_or_a_partial_import(client, world, db, data, filename):
+    if client.get("/plans/import").status_code != 200:  # the first example signs in; the session lasts
+        sign_in(client, world.user("coordinator"))
+    token = csrf_token(client, "/plans/import")
+    before = count(db, Plan)
+    response = upload(client, data, filename, token)
+    assert response.status_code in (302, 400)
+    after = count(db, Plan)
+    if response.status_code == 400:
+        assert after == before
+    else:
+        assert count(db, PlanImport) >= 1
