@@ -1,0 +1,125 @@
+"""What people (and jobs) do with the outbox: send a failed message again, cancel one, resolve an
+alert, purge old message content, test the transport.
+
+Every change is a conditional UPDATE on the status it expects, so it can never race the
+dispatcher into overwriting a final status: a message being sent cannot be cancelled, and one
+that was sent meanwhile cannot be sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from ..auth.models import User
+from .models import FAILED_STATUSES, FINAL_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
+from .outbox import queue_message
+from .throttle import forget_old_sends
+
+
+class OutboxActionRefused(ValueError):
+    """The message is not in a state that allows this; the message says why, for the user."""
+
+
+def can_retry(message: OutboxMessage) -> bool:
+    return message.status in FAILED_STATUSES and message.purged_at is None
+
+
+def can_cancel(message: OutboxMessage) -> bool:
+    return message.status in WAITING_STATUSES
+
+
+def retry_message(session: Session, message: OutboxMessage, user: User, now: datetime) -> None:
+    """Queue a failed message again, with a fresh give-up window; its failure alert is resolved."""
+    retried = _change(
+        session, message, (OutboxMessage.status.in_(FAILED_STATUSES), OutboxMessage.purged_at.is_(None)),
+        status=MessageStatus.QUEUED, next_attempt_at=now, requeued_at=now, failed_at=None,
+    )
+    if not retried:
+        raise OutboxActionRefused("Only a failed message whose content has not yet been deleted can be sent again.")
+    session.execute(
+        update(Alert)
+        .where(Alert.outbox_message_id == message.id, Alert.resolved_at.is_(None))
+        .values(resolved_at=now, resolved_by_id=user.id)
+    )
+
+
+def cancel_message(session: Session, message: OutboxMessage) -> None:
+    if not _change(session, message, (OutboxMessage.status.in_(WAITING_STATUSES),), status=MessageStatus.CANCELLED):
+        raise OutboxActionRefused("Only a message that is waiting to be sent can be cancelled.")
+
+
+def resolve_alert(session: Session, alert: Alert, user: User, now: datetime) -> None:
+    """Mark the alert dealt with. Resolving it twice keeps the first resolution."""
+    session.execute(
+        update(Alert).where(Alert.id == alert.id, Alert.resolved_at.is_(None)).values(resolved_at=now, resolved_by_id=user.id)
+    )
+    session.flush()
+    session.refresh(alert)
+
+
+def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
+    """Delete the content and addresses of messages that reached a final status and were queued more
+    than `retention_days` ago; status, timestamps, key and provider ids stay. Returns how many.
+    Also forgets the rate limit's records of sends older than a day."""
+    forget_old_sends(session, now)
+    purged = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(FINAL_STATUSES),
+            OutboxMessage.purged_at.is_(None),
+            OutboxMessage.created_at <= now - timedelta(days=retention_days),
+        )
+        .values(recipients="[]", subject="", body_html="", body_text="", purged_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.flush()
+    return purged
+
+
+def status_counts(session: Session, *where) -> dict[str, int]:
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).where(*where).group_by(OutboxMessage.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def health(session: Session, transport_name: str, now: datetime) -> dict[str, Any]:
+    """For /healthz: the transport, what is waiting, and what failed in the last day."""
+    waiting = status_counts(session, OutboxMessage.status.in_(WAITING_STATUSES))
+    failed = status_counts(session, OutboxMessage.status.in_(FAILED_STATUSES), OutboxMessage.failed_at > now - timedelta(days=1))
+    return {
+        "transport": transport_name,
+        "queued": waiting.get(MessageStatus.QUEUED, 0),
+        "retrying": waiting.get(MessageStatus.RETRYING, 0),
+        "failed_last_24h": sum(failed.values()),
+    }
+
+
+def queue_test_message(session: Session, to: str, config: Mapping[str, Any], transport_description: str,
+                       now: datetime) -> uuid.UUID:
+    """Queue a `test_message` for `mail test` (of no LA, so only admins see it); its outbox id."""
+    key = f"mail-test:{uuid.uuid4()}"
+    context = {
+        "service_name": config["SERVICE_NAME"],
+        "la": {"name": config["SERVICE_NAME"], "contact_email": None},
+        "transport": transport_description,
+        "sent_at": now,
+    }
+    queue_message(session, kind="test_message", to=[to], context=context, key=key, la_id=None)
+    return session.execute(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)).scalar_one()
+
+
+def _change(session: Session, message: OutboxMessage, expected, **values) -> bool:
+    """Update the message only if it is still in the expected state; whether it was."""
+    changed = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message.id, *expected).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    session.flush()
+    session.refresh(message)
+    return changed
