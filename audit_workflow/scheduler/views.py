@@ -1,0 +1,116 @@
+"""The administrator's view of the scheduler (/admin/scheduler) and its part of /healthz: the
+heartbeat and lease holder, the last run of each job, and anything that needs acting on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import Blueprint, current_app, render_template
+from sqlmodel import Session, select
+
+from ..access import allow
+from ..auth.models import Role
+from ..clock import ENGLAND, utcnow
+from ..db import get_session
+from ..web import navigation
+from ..web.views import HEALTH_CHECKS
+from ..workdays import WorkingCalendar
+from .jobs import describe_error, retention_alert
+from .lease import current_lease
+from .models import JobRun, RunStatus, SchedulerLease
+from .runner import TIMETABLE, heartbeat_seconds
+
+bp = Blueprint("scheduler", __name__, template_folder="templates")
+
+navigation.register("Scheduler", "scheduler.status", (Role.ADMIN,), "Background jobs: heartbeat, lease and last runs", order=90)
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: str  # for /healthz, which is public and so never carries names or errors
+    message: str  # for the admin page
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    id: str
+    when: str
+    run: JobRun | None
+
+
+@dataclass(frozen=True)
+class SchedulerStatus:
+    lease: SchedulerLease | None
+    live: bool  # a process holds the lease now
+    heartbeat_age_seconds: float | None
+    jobs: list[JobStatus]
+    alerts: list[Alert]
+    holiday_data_until: date  # the last day working days can be counted for
+
+
+def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
+    lease = current_lease(db)
+    runs = {run.job_id: run for run in db.exec(select(JobRun)).all()}
+    live = lease is not None and lease.expires_at > now
+    alerts = []
+    if not live:
+        since = f"since {england_time(lease.heartbeat_at)}" if lease else "ever"
+        alerts.append(Alert("no_heartbeat", f"No scheduler is running: there has been no heartbeat {since}. Emails are not being sent."))
+    purge_alert = retention_alert(runs.get("retention_purge"), now)
+    if purge_alert:
+        alerts.append(Alert("retention_purge_overdue", purge_alert))
+    for job in TIMETABLE:
+        run = runs.get(job.id)
+        if run and run.status == RunStatus.FAILED:
+            alerts.append(Alert(f"{job.id}_failed", f"The last {job.id} run failed at {england_time(run.finished_at)}: {run.error}"))
+        if run and run.warning:
+            alerts.append(Alert(f"{job.id}_warning", f"{job.id}: {run.warning}"))
+    return SchedulerStatus(
+        lease=lease,
+        live=live,
+        heartbeat_age_seconds=(now - lease.heartbeat_at).total_seconds() if lease else None,
+        jobs=[JobStatus(job.id, job.when, runs.get(job.id)) for job in TIMETABLE],
+        alerts=alerts,
+        holiday_data_until=WorkingCalendar().known_until,
+    )
+
+
+def england_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "Never"
+    local = moment.astimezone(ENGLAND)
+    return f"{local.day} {local:%B %Y at %H:%M:%S}"
+
+
+@bp.get("/admin/scheduler")
+@allow(Role.ADMIN)
+def status():
+    return render_template(
+        "scheduler/status.html", status=scheduler_status(get_session(), utcnow()), england_time=england_time,
+        heartbeat_every=heartbeat_seconds(current_app.config),
+    )
+
+
+def health() -> dict:
+    db = get_session()
+    try:
+        status = scheduler_status(db, utcnow())
+    except Exception as error:  # /healthz reports the database itself; this part just says unknown
+        db.rollback()
+        current_app.logger.error("health check: scheduler status unavailable: %s", describe_error(error))
+        return {"status": "unknown"}
+    return {
+        "status": "alert" if status.alerts else "ok",
+        "heartbeat_age_seconds": None if status.heartbeat_age_seconds is None else round(status.heartbeat_age_seconds, 1),
+        "lease_holder": status.lease.holder if status.live else None,
+        "jobs": {
+            job.id: {"status": job.run.status, "started_at": job.run.started_at.isoformat(),
+                     "finished_at": job.run.finished_at and job.run.finished_at.isoformat()} if job.run else None
+            for job in status.jobs
+        },
+        "alerts": [alert.code for alert in status.alerts],
+    }
+
+
+HEALTH_CHECKS["scheduler"] = health

@@ -1,0 +1,5 @@
+from tests.access import ADMIN, roles
+
+ROUTES = {
+    "scheduler.status": roles(ADMIN),
+}
