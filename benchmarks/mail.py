@@ -1,0 +1,94 @@
+"""Workload 2: the dispatcher draining the outbox through the Graph transport to a local Graph that
+answers at once, against a bare loop of requests.post doing the same two calls per message (create
+the draft, send it) to the same server. Then, with the per-mailbox cap set to a rate a short run can
+reach, the rate the mailbox actually saw as a share of the cap, and how many 429s it answered (it
+answers 429 to any send beyond the cap within 60 seconds, as Exchange Online does).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import requests
+
+from audit_workflow.clock import utcnow
+from audit_workflow.notifications.dispatcher import dispatch_due
+from audit_workflow.notifications.models import MailSendSlot, MailThrottle, OutboxMessage
+
+from .data import RowGenerator, delete_where, insert_rows, queued_messages
+from .harness import Bench, Check, Result, median_seconds, ratio_at_most
+from .servers import GraphLog, fake_graph
+
+GOAL_RATIO = 1.3
+GOAL_CAP_SHARE = 0.95
+CAP_PER_MINUTE = 120  # four times Exchange Online's default, so a short run sees enough sends
+UNCAPPED = 10**9  # per minute and per day: the drain measures sending, not waiting
+SENDER = "ehcp-audit@example.gov.uk"
+
+
+def _graph_config(bench: Bench, url: str, rate_per_minute: int) -> dict:
+    return {**bench.config, "MAIL_TRANSPORT": "graph", "GRAPH_TENANT_ID": "benchmark-tenant",
+            "GRAPH_CLIENT_ID": "benchmark-client", "GRAPH_CLIENT_SECRET": "benchmark-secret", "GRAPH_SENDER": SENDER,
+            "GRAPH_ENDPOINT": url, "GRAPH_AUTHORITY_HOST": url, "GRAPH_TIMEOUT_SECONDS": 5,
+            "MAIL_RATE_PER_MINUTE": rate_per_minute, "MAIL_RECIPIENTS_PER_DAY": UNCAPPED}
+
+
+class _Outbox:
+    """Refills the outbox with the same queued messages, and forgets the mailbox's sending history."""
+
+    def __init__(self, bench: Bench):
+        self.engine = bench.engine
+
+    def refill(self, count: int) -> None:
+        delete_where(self.engine, OutboxMessage, OutboxMessage.idempotency_key.like("benchmark:mail:%"))
+        delete_where(self.engine, MailSendSlot, MailSendSlot.mailbox == SENDER)
+        delete_where(self.engine, MailThrottle, MailThrottle.mailbox == SENDER)
+        with self.engine.begin() as connection:
+            insert_rows(connection, OutboxMessage.__table__,
+                        queued_messages(RowGenerator(count), count, utcnow() - timedelta(seconds=1)))
+
+
+def _dispatch(bench: Bench, config: dict, expected: int) -> None:
+    counts = dispatch_due(bench.engine, config, max_seconds=None)
+    if counts.get("sent") != expected:
+        raise AssertionError(f"the dispatcher sent {counts}, not {expected} messages")
+
+
+def _bare_loop(url: str, count: int) -> None:
+    drafts = f"{url}/v1.0/users/{SENDER}/mailFolders/Drafts/messages"
+    with requests.Session() as session:
+        for index in range(count):
+            draft = session.post(drafts, json={"subject": "An audit is due soon", "body": {
+                "contentType": "HTML", "content": "<p>Your audit is due.</p>"},
+                "toRecipients": [{"emailAddress": {"address": "auditor@example.gov.uk"}}]})
+            draft.raise_for_status()
+            session.post(f"{url}/v1.0/users/{SENDER}/messages/{draft.json()['id']}/send").raise_for_status()
+
+
+def measure(bench: Bench) -> list[Result]:
+    outbox = _Outbox(bench)
+    count = bench.scale.mail_messages
+    with fake_graph(bench.workdir) as (url, graph_log):
+        config = _graph_config(bench, url, UNCAPPED)
+        ours_s = median_seconds(lambda: _dispatch(bench, config, count), bench.repeat, prepare=lambda: outbox.refill(count))
+        floor_s = median_seconds(lambda: _bare_loop(url, count), bench.repeat)
+        drain = ratio_at_most(Result("mail_drain", ours_s, floor_s, extra={
+            "messages": count, "messages_per_s": count / ours_s}), GOAL_RATIO)
+        capped = _capped_run(bench, outbox, url, graph_log)
+    return [drain, capped]
+
+
+def _capped_run(bench: Bench, outbox: _Outbox, url: str, graph_log: GraphLog) -> Result:
+    count = round(CAP_PER_MINUTE * bench.scale.mail_cap_seconds / 60)
+    outbox.refill(count)
+    graph_log.reset(rate_per_minute=CAP_PER_MINUTE)
+    ours_s = median_seconds(lambda: _dispatch(bench, _graph_config(bench, url, CAP_PER_MINUTE), count), 1)
+    achieved = graph_log.achieved_per_minute()
+    share = achieved / CAP_PER_MINUTE
+    # The floor: the same sends spaced exactly at the cap.
+    result = Result("mail_rate_cap", ours_s, (count - 1) * 60 / CAP_PER_MINUTE, extra={
+        "messages": count, "cap_per_min": CAP_PER_MINUTE, "achieved_per_min": achieved, "cap_share": share,
+        "http_429": graph_log.refused})
+    result.checks += [Check(f"cap share >= {GOAL_CAP_SHARE:.0%}", share >= GOAL_CAP_SHARE),
+                      Check("no 429s", graph_log.refused == 0)]
+    return result

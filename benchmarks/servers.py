@@ -1,0 +1,294 @@
+"""Local servers for the benchmarks, all on loopback: a stand-in for Microsoft Graph and its sign-in
+authority (workload 2), and gunicorn serving the application plus a load generator (workload 5).
+
+The Graph stand-in speaks HTTPS with a throwaway self-signed certificate, because msal accepts only
+an https authority; clients trust it through REQUESTS_CA_BUNDLE while it runs.
+"""
+
+from __future__ import annotations
+
+import bisect
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+LOOPBACK = "127.0.0.1"
+RATE_WINDOW_SECONDS = 60.0  # Exchange Online counts messages per mailbox per minute
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+# --- Workload 2: Microsoft Graph, answering at once ---------------------------------------------------
+
+
+@dataclass
+class GraphLog:
+    """What the fake Graph saw: every send's arrival time, and the 429s it answered."""
+
+    rate_per_minute: int | None = None  # answer 429 to a send beyond this many in any 60 seconds
+    send_times: list[float] = field(default_factory=list)
+    drafts: int = 0
+    refused: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit_send(self) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            if self.rate_per_minute is not None:
+                in_window = len(self.send_times) - bisect.bisect_right(self.send_times, now - RATE_WINDOW_SECONDS)
+                if in_window >= self.rate_per_minute:
+                    self.refused += 1
+                    return False
+            self.send_times.append(now)
+            return True
+
+    def reset(self, rate_per_minute: int | None = None) -> None:
+        with self.lock:
+            self.rate_per_minute = rate_per_minute
+            self.send_times.clear()
+            self.drafts = self.refused = 0
+
+    def achieved_per_minute(self) -> float:
+        """The sending rate the mailbox saw, from the first send to the last."""
+        times = self.send_times
+        return 60 * (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+
+_SEND = re.compile(r"^/v1\.0/users/[^/]+/messages/[^/]+/send$")
+_DRAFTS = re.compile(r"^/v1\.0/users/[^/]+/mailFolders/Drafts/messages$")
+_TOKEN = re.compile(r"^/[^/]+/oauth2/v2\.0/token$")
+_OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
+
+
+class _GraphHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Graph offers
+    disable_nagle_algorithm = True  # headers and body go in two writes; Nagle would hold the second
+    server: "_GraphServer"
+
+    def log_message(self, *args) -> None:  # one line per request would swamp the benchmark's output
+        pass
+
+    def _answer(self, status: int, body: dict | None = None, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode() if body is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(payload)))
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        match = _OPENID.match(self.path.split("?")[0])
+        if not match:
+            return self._answer(404, {"error": {"code": "NotFound"}})
+        base = f"https://{LOOPBACK}:{self.server.server_port}/{match[1]}"
+        self._answer(200, {"issuer": f"{base}/v2.0", "token_endpoint": f"{base}/oauth2/v2.0/token",
+                           "authorization_endpoint": f"{base}/oauth2/v2.0/authorize"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path, log = self.path.split("?")[0], self.server.graph_log
+        if _TOKEN.match(path):
+            return self._answer(200, {"token_type": "Bearer", "expires_in": 3599, "access_token": "benchmark-token"})
+        if _DRAFTS.match(path):
+            with log.lock:
+                log.drafts += 1
+                draft_id = f"draft-{log.drafts}"
+            return self._answer(201, {"id": draft_id, "isDraft": True})
+        if _SEND.match(path):
+            if log.admit_send():
+                return self._answer(202)
+            return self._answer(429, {"error": {"code": "ApplicationThrottled"}}, {"Retry-After": "1"})
+        self._answer(404, {"error": {"code": "NotFound"}})
+
+
+class _GraphServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, graph_log: GraphLog, tls: ssl.SSLContext):
+        super().__init__((LOOPBACK, 0), _GraphHandler)
+        self.socket = tls.wrap_socket(self.socket, server_side=True)
+        self.graph_log = graph_log
+
+
+def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, valid for a day: (certificate file, key file)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LOOPBACK)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = directory / "graph-cert.pem", directory / "graph-key.pem"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return certificate_file, key_file
+
+
+@contextmanager
+def fake_graph(workdir: Path) -> Iterator[tuple[str, GraphLog]]:
+    """A Graph endpoint and sign-in authority at one loopback address: (base URL, its log)."""
+    certificate_file, key_file = _self_signed_certificate(workdir)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(certificate_file, key_file)
+    graph_log = GraphLog()
+    server = _GraphServer(graph_log, tls)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    trusted_before = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(certificate_file)
+    try:
+        yield f"https://{LOOPBACK}:{server.server_port}", graph_log
+    finally:
+        if trusted_before is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE")
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = trusted_before
+        server.shutdown()
+        server.server_close()
+
+
+# --- Workload 5: gunicorn serving the application, and a load generator ---------------------------
+
+INSTANCE_PATH_VARIABLE = "AUDIT_WORKFLOW_BENCH_INSTANCE"
+BARE_PREFIX = "/bare"
+
+
+def benchmark_wsgi_app():
+    """What gunicorn serves: the application, and beside it under /bare a Flask app that answers a
+    fixed page with no session, database or template: the floor of the same server."""
+    from flask import Flask
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from audit_workflow import create_app
+
+    bare = Flask("bare")
+    bare.add_url_rule("/", "page", lambda: "<!DOCTYPE html><title>Bare</title><p>Bare Flask endpoint</p>")
+    return DispatcherMiddleware(create_app(instance_path=os.environ[INSTANCE_PATH_VARIABLE]), {BARE_PREFIX: bare})
+
+
+@contextmanager
+def gunicorn(database_url: str, workdir: Path, workers: int = 2) -> Iterator[int]:
+    """gunicorn (sync workers) serving benchmark_wsgi_app on a loopback port; yields the port."""
+    port = free_port()
+    environment = {
+        **os.environ, INSTANCE_PATH_VARIABLE: str(workdir / "instance"),
+        "AUDIT_WORKFLOW_DATABASE_URL": database_url, "AUDIT_WORKFLOW_SECRET_KEY": "benchmark-secret-key",
+        "AUDIT_WORKFLOW_COOKIE_SECURE": "false", "AUDIT_WORKFLOW_SCHEDULER_EMBEDDED": "false",
+    }
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{LOOPBACK}:{port}",
+               "--log-level", "warning", "--error-logfile", str(workdir / "gunicorn.log"),
+               "benchmarks.servers:benchmark_wsgi_app()"]
+    server = subprocess.Popen(command, env=environment, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        _wait_until_serving(port, server)
+        yield port
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
+        try:
+            if _get(port, "/healthz", {})[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start serving in time")
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    # A new connection per request: gunicorn's sync workers close each one after answering.
+    connection = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    failures: int  # answers other than 200
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def load(port: int, path: str, client_headers: list[dict[str, str]], seconds: float,
+         max_requests: int = 200_000) -> LoadResult:
+    """One thread per client, each sending GETs one after another for `seconds` (or until
+    `max_requests` have been sent in all); every answer's latency is kept."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(headers: dict[str, str]) -> None:
+        mine, failed = [], 0
+        while time.perf_counter() < deadline and len(latencies) + len(mine) < max_requests:
+            started = time.perf_counter()
+            status, _ = _get(port, path, headers)
+            mine.append(time.perf_counter() - started)
+            failed += status != 200
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(headers,)) for headers in client_headers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return LoadResult(len(latencies), failures[0], time.perf_counter() - started, latencies)

@@ -1,0 +1,64 @@
+"""Workload 5: the coordinator's cycle dashboard under concurrent load, against a bare Flask
+endpoint on the same server: gunicorn with two sync workers, and a load generator on loopback
+whose clients each send one request after another for a fixed time. Each client is a coordinator
+signed in through /sign-in (local password, CSRF token from the form); the page is the open cycle
+of the LA with the largest register.
+"""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from .data import COORDINATOR_PASSWORD
+from .harness import Bench, Check, Result, Skip, log
+from .servers import BARE_PREFIX, LOOPBACK, gunicorn, load
+
+GOAL_THROUGHPUT_SHARE = 0.7
+GOAL_P99_SECONDS = 0.1
+WORKERS = 2
+CLIENTS = 4  # two per worker: a worker always has the next request waiting
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _signed_in_cookie(base_url: str, email: str) -> str:
+    with requests.Session() as session:
+        form = session.get(f"{base_url}/sign-in")
+        token = CSRF_TOKEN.search(form.text)
+        if token is None:
+            raise Skip("the sign-in page has no CSRF token")
+        answer = session.post(f"{base_url}/sign-in", allow_redirects=False,
+                              data={"email": email, "password": COORDINATOR_PASSWORD, "csrf_token": token[1]})
+        if answer.status_code != 302:
+            raise AssertionError(f"signing in answered {answer.status_code}")
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
+
+
+def measure(bench: Bench) -> list[Result]:
+    largest = bench.dataset.largest
+    dashboard = f"/cycles/{largest.open_cycle_id}"
+    seconds = bench.scale.web_seconds
+    with gunicorn(bench.database_url, bench.workdir, WORKERS) as port:
+        base_url = f"http://{LOOPBACK}:{port}"
+        clients = [{"Cookie": _signed_in_cookie(base_url, largest.coordinator_email)} for _ in range(CLIENTS)]
+        status = requests.get(base_url + dashboard, headers=clients[0]).status_code
+        if status != 200:
+            raise Skip(f"the dashboard page answered {status}")
+        # Warm both workers (templates compiled, connections opened) before timing.
+        load(port, dashboard, clients, seconds=1)
+        load(port, BARE_PREFIX + "/", clients, seconds=1)
+        log(f"    {seconds:g} s of load on each, {CLIENTS} clients, {WORKERS} workers")
+        bare = load(port, BARE_PREFIX + "/", clients, seconds)
+        ours = load(port, dashboard, clients, seconds)
+    if ours.failures or bare.failures:
+        raise AssertionError(f"failed requests: dashboard {ours.failures}, bare {bare.failures}")
+    share = ours.per_second / bare.per_second
+    p99 = ours.percentile(0.99)
+    result = Result("dashboard_web", 1 / ours.per_second, 1 / bare.per_second, extra={
+        "rps": ours.per_second, "bare_rps": bare.per_second, "throughput_share": share, "p99_ms": p99 * 1000,
+        "p50_ms": ours.percentile(0.5) * 1000, "bare_p99_ms": bare.percentile(0.99) * 1000,
+        "requests": ours.requests, "clients": CLIENTS})
+    result.checks += [Check(f"throughput >= {GOAL_THROUGHPUT_SHARE:.0%} of bare", share >= GOAL_THROUGHPUT_SHARE),
+                      Check(f"p99 < {GOAL_P99_SECONDS * 1000:g} ms", p99 < GOAL_P99_SECONDS)]
+    return [result]
