@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from ..auth.models import Role, User
 from ..clock import today, utcnow
-from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus
+from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleStatus
 from ..framework import AuditResult, Framework, Section, SectionResult, grade_audit, grade_section
 from ..notifications.catalogue import RenderedMessage
 from ..notifications.privacy import check_message
@@ -118,6 +118,7 @@ def start_audit(db: Session, assignment: Assignment, auditor: User) -> Audit:
         return existing
     if assignment.status not in ACTIVE_STATUSES:
         raise AuditStateError(f"This assignment is {assignment.status.replace('_', ' ')}, so its audit cannot be started")
+    _check_cycle_open(db, assignment)
     version, _framework = active_framework(db, assignment.la_id)
     now = utcnow()
     audit = Audit(
@@ -161,6 +162,7 @@ def save_section(
     section rather than this one. Nothing is stored when anything is refused."""
     _check_is_the_auditor(db, audit, actor)
     _check_draft(audit)
+    _check_cycle_open(db, audit)
     framework = framework_for_audit(db, audit)
     try:
         section = framework.section(section_code)
@@ -202,6 +204,7 @@ def summary(db: Session, audit: Audit) -> AuditSummary:
 def submit_audit(db: Session, audit: Audit, actor: User) -> Audit:
     _check_is_the_auditor(db, audit, actor)
     _check_draft(audit)
+    _check_cycle_open(db, audit)
     result = summary(db, audit)
     if not result.complete:
         raise AuditStateError(f"Complete every section before you submit. Still to do: {', '.join(result.sections_to_do)}")
@@ -226,6 +229,7 @@ def reopen_audit(db: Session, audit: Audit, coordinator: User, reason: str) -> A
         raise AuditError("Only a coordinator of this LA can reopen an audit")
     if audit.status != AuditStatus.SUBMITTED:
         raise AuditStateError("Only a submitted audit can be reopened")
+    _check_cycle_open(db, audit)
     reason = (reason or "").strip()
     if not reason:
         raise AuditError("Enter why you are reopening this audit", field="reason")
@@ -268,6 +272,15 @@ def _check_is_the_auditor(db: Session, audit: Audit, actor: User) -> None:
 def _check_draft(audit: Audit) -> None:
     if audit.status != AuditStatus.DRAFT:
         raise AuditStateError("This audit has been submitted, so it cannot be changed. Ask your coordinator to reopen it.")
+
+
+def _check_cycle_open(db: Session, audit_or_assignment: Audit | Assignment) -> None:
+    """A closed cycle is read-only: its results are what the cycle report says."""
+    assignment = (audit_or_assignment if isinstance(audit_or_assignment, Assignment)
+                  else db.get(Assignment, audit_or_assignment.assignment_id))
+    cycle = db.get(AuditCycle, assignment.cycle_id)
+    if cycle.status == CycleStatus.CLOSED:
+        raise AuditStateError(f"The cycle {cycle.name} is closed, so its audits cannot be changed")
 
 
 def _valid_ticks(section: Section, ticked: list[str]) -> list[str]:

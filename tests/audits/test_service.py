@@ -21,7 +21,7 @@ from audit_workflow.audits.service import (
     submit_audit,
     summary,
 )
-from audit_workflow.cycles.models import AssignmentStatus
+from audit_workflow.cycles.models import AssignmentStatus, AuditCycle, CycleStatus
 from audit_workflow.framework import Band, Framework, default_framework, grade_audit, grade_section
 from tests.factories import make_assignment, make_cycle, make_plan
 
@@ -254,6 +254,36 @@ def test_reopening_needs_a_reason_without_personal_details(db, world, submitted,
     with pytest.raises(AuditError, match=message) as refusal:
         reopen_audit(db, submitted, world.user("coordinator"), reason)
     assert refusal.value.field == "reason"
+
+
+def close_the_cycle(db, assignment) -> None:
+    cycle = db.get(AuditCycle, assignment.cycle_id)
+    cycle.status = CycleStatus.CLOSED
+    db.add(cycle)
+    db.flush()
+
+
+def test_a_closed_cycles_audits_cannot_be_started_changed_or_submitted(db, world, assignment, auditor, framework):
+    started = start_audit(db, assignment, auditor)
+    save_all(db, started, auditor, band_ticks(framework))
+    other = assign(db, world, system_id="SYS-0002")
+    close_the_cycle(db, assignment)
+    close_the_cycle(db, other)
+
+    with pytest.raises(AuditStateError, match="is closed"):
+        start_audit(db, other, auditor)
+    with pytest.raises(AuditStateError, match="is closed"):
+        save_section(db, started, "A", [], "", auditor)
+    with pytest.raises(AuditStateError, match="is closed"):
+        submit_audit(db, started, auditor)
+    assert started.status == AuditStatus.DRAFT and other.status == AssignmentStatus.NOT_STARTED
+
+
+def test_a_closed_cycles_audit_cannot_be_reopened(db, world, submitted, assignment):
+    close_the_cycle(db, assignment)
+    with pytest.raises(AuditStateError, match="is closed"):
+        reopen_audit(db, submitted, world.user("coordinator"), "Section F needs another look")
+    assert submitted.status == AuditStatus.SUBMITTED
 
 
 def test_a_draft_cannot_be_reopened(db, world, audit):
