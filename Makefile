@@ -17,6 +17,8 @@ install: $(INSTALLED)
 
 # Migrates, loads the demo data once (the command is idempotent), and serves the web application
 # with the scheduler embedded and the development mailbox. Plain http, so no Secure cookies.
+# Links in emails and in the demo's sign-in details follow PORT.
+run: export AUDIT_WORKFLOW_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/audit-workflow db upgrade
 	$(BIN)/audit-workflow demo
