@@ -16,9 +16,12 @@ from sqlmodel import Session
 from ..authorities.service import AuthorityError, get_by_code
 from ..db import get_engine, session_scope
 from ..plans.commands import BadInputExitsOne, fail
+from ..scheduler.commands import calendar_command
 from . import progress, service
 
 cycle_cli = AppGroup("cycle", help="Audit cycles: create, sample, choose auditors, allocate, track.")
+# The scheduler owns the chase rules; its calendar is read as part of a cycle.
+cycle_cli.add_command(calendar_command, "calendar")
 
 
 @contextmanager

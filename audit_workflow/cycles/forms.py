@@ -159,7 +159,8 @@ class AddAuditorForm(FlaskForm):
 
 class PoolImportForm(FlaskForm):
     file = FileField("Upload a CSV file", widget=GovFileInput(), validators=[FileRequired("Choose a CSV file")],
-                     description="Two columns with a header row: email and capacity.")
+                     description="A header row and the columns email and capacity; discipline and team too if you have them, "
+                                 "which must match each auditor's record.")
     submit = SubmitField("Import the pool", widget=GovSubmitInput())
 
 

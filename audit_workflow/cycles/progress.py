@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from ..audits.models import Audit
 from ..auth.models import User
 from ..clock import today
 from ..plans.models import Plan
@@ -245,13 +246,21 @@ def declines(db: Session, cycle: AuditCycle) -> dict[uuid.UUID, list[tuple[str, 
     return result
 
 
+# What the list of a cycle's assignments can be narrowed to: a stored status, or overdue.
+LIST_FILTERS = (AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS, AssignmentStatus.SUBMITTED, OVERDUE,
+                AssignmentStatus.DECLINED, AssignmentStatus.WITHDRAWN)
+
+
 @dataclass(frozen=True)
-class AllocatedPlan:
+class AssignmentRow:
     assignment_id: uuid.UUID
     system_id: str
+    auditor_id: uuid.UUID
     auditor_name: str
     due_date: date
     status: str
+    decline_reason: str | None
+    audit_id: uuid.UUID | None  # once the auditor has started it
     overdue: bool
 
     @property
@@ -259,14 +268,30 @@ class AllocatedPlan:
         return self.status in ACTIVE_STATUSES
 
 
-def allocated(db: Session, cycle: AuditCycle, on: date | None = None) -> list[AllocatedPlan]:
-    """Plans held by an auditor (not declined or replaced), by System ID."""
+def assignments(db: Session, cycle: AuditCycle, status: str | None = None, auditor_id: uuid.UUID | None = None,
+                on: date | None = None) -> list[AssignmentRow]:
+    """The cycle's assignments by System ID, with their audit if started: every one, or those in
+    one of LIST_FILTERS, or one auditor's."""
     on = on or today()
+    conditions = [Assignment.cycle_id == cycle.id]
+    if status == OVERDUE:
+        conditions.append(_overdue(on))
+    elif status:
+        conditions.append(Assignment.status == status)
+    if auditor_id:
+        conditions.append(Assignment.auditor_id == auditor_id)
     rows = db.exec(
-        select(Assignment.id, Plan.system_id, User.display_name, Assignment.due_date, Assignment.status)
+        select(Assignment.id, Plan.system_id, User.id, User.display_name, Assignment.due_date, Assignment.status,
+               Assignment.decline_reason, Audit.id)
         .join(Plan, Plan.id == Assignment.plan_id)
         .join(User, User.id == Assignment.auditor_id)
-        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(HELD_STATUSES))
-        .order_by(Plan.system_id)
+        .outerjoin(Audit, Audit.assignment_id == Assignment.id)
+        .where(*conditions)
+        .order_by(Plan.system_id, Assignment.assigned_at)
     ).all()
-    return [AllocatedPlan(*row, overdue=row[4] in ACTIVE_STATUSES and row[3] < on) for row in rows]
+    return [AssignmentRow(*row, overdue=row[5] in ACTIVE_STATUSES and row[4] < on) for row in rows]
+
+
+def allocated(db: Session, cycle: AuditCycle, on: date | None = None) -> list[AssignmentRow]:
+    """Plans held by an auditor (not declined or replaced), by System ID."""
+    return [row for row in assignments(db, cycle, on=on) if row.status in HELD_STATUSES]

@@ -379,8 +379,26 @@ class PoolImportRefused(CycleError):
         self.problems = problems
 
 
+def _check_against_record(user: User, discipline: str, team: str) -> None:
+    """A pool file may give each auditor's discipline and team, as coordinators' own lists do.
+    Allocation uses the service's record of them (a wrong team could send a plan to its own
+    writers), so a file that disagrees with the record is refused, never believed or ignored."""
+    fix = "correct the file, or ask an administrator to change their record"
+    if discipline:
+        key = "_".join(discipline.casefold().replace("-", " ").split())
+        if key not in {choice.value for choice in Discipline}:
+            raise CycleError(f"discipline must be one of {', '.join(choice.replace('_', ' ') for choice in Discipline)}")
+        if key != user.discipline:
+            raise CycleError(f"the file gives {user.email}'s discipline as {discipline}, but the service has "
+                             f"{user.discipline.replace('_', ' ')}; {fix}")
+    if team and not allocation.same_team(team, user.team):
+        held = f'"{user.team}"' if user.team else "no team"
+        raise CycleError(f'the file gives {user.email}\'s team as "{team}", but the service has {held}; {fix}')
+
+
 def import_pool(db: Session, cycle: AuditCycle, data: bytes) -> list[CycleAuditor]:
-    """A pool from a CSV with the columns email and capacity; all rows land, or none."""
+    """A pool from a CSV with the columns email and capacity, and optionally discipline and team
+    (checked against each auditor's record); all rows land, or none."""
     _editable(cycle)
     try:
         text = data.decode("utf-8-sig")
@@ -397,8 +415,9 @@ def import_pool(db: Session, cycle: AuditCycle, data: bytes) -> list[CycleAudito
         for number, record in enumerate(reader, start=2):
             if number > POOL_CSV_LIMIT:
                 raise PoolImportRefused([PoolImportProblem(number, f"the file has more than {POOL_CSV_LIMIT} rows")])
-            email = (record.get(headers["email"]) or "").strip()
-            capacity = (record.get(headers["capacity"]) or "").strip()
+            email, capacity, discipline, team = (
+                (record.get(headers[name]) or "").strip() if name in headers else ""
+                for name in ("email", "capacity", "discipline", "team"))
             if not email and not capacity:
                 continue
             try:
@@ -406,6 +425,7 @@ def import_pool(db: Session, cycle: AuditCycle, data: bytes) -> list[CycleAudito
                     raise CycleError("capacity must be a whole number of plans")
                 _check_capacity(int(capacity))
                 user = _auditor_in_la(db, cycle.la_id, email)
+                _check_against_record(user, discipline, team)
             except CycleError as error:
                 problems.append(PoolImportProblem(number, str(error)))
                 continue

@@ -22,8 +22,10 @@ from ..auth.models import Role, User
 from ..clock import ENGLAND
 from ..db import get_session
 from ..plans.models import Plan
+from ..scheduler.chase import chase_calendar
 from ..web import navigation
 from ..web.errors import render_error
+from ..workdays import BeyondHolidayData
 from . import progress, service
 from .forms import (
     ActionForm,
@@ -186,6 +188,45 @@ def show(cycle_id: uuid.UUID):
         progress=progress.cycle_progress(db, cycle), to_send=progress.plans_to_send(db, cycle),
         sent=progress.plans_sent_count(db, cycle), pool_size=len(progress.pool(db, cycle)),
     )
+
+
+@bp.get("/cycles/<uuid:cycle_id>/assignments")
+@allow(*OVERSEERS)
+def assignments(cycle_id: uuid.UUID):
+    """The dashboard's lists: the cycle's assignments, narrowed to a status or an auditor by the
+    links on the cycle page. A filter that is not one of them is ignored, never an error."""
+    cycle = load_owned(AuditCycle, cycle_id)
+    db = get_session()
+    status = request.args.get("status")
+    status = status if status in progress.LIST_FILTERS else None
+    auditor_id = _uuid_or_none(request.args.get("auditor"))
+    auditor = db.get(User, auditor_id) if auditor_id else None
+    if auditor is not None and auditor.la_id != cycle.la_id:
+        auditor = None
+    rows = progress.assignments(db, cycle, status=status, auditor_id=auditor.id if auditor else None)
+    return render_template("cycles/assignments.html", cycle=cycle, rows=rows, status=status, auditor=auditor,
+                           filters=progress.LIST_FILTERS)
+
+
+def _uuid_or_none(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None
+
+
+@bp.get("/cycles/<uuid:cycle_id>/calendar")
+@allow(*OVERSEERS)
+def calendar(cycle_id: uuid.UUID):
+    """Who the scheduler will chase, with which email, on which working day."""
+    cycle = load_owned(AuditCycle, cycle_id)
+    entries, problem = [], None
+    if cycle.status == CycleStatus.OPEN:  # the chase job chases open cycles only
+        try:
+            entries = chase_calendar(get_session(), cycle)
+        except BeyondHolidayData as error:
+            problem = str(error)
+    return render_template("cycles/calendar.html", cycle=cycle, entries=entries, problem=problem)
 
 
 @bp.post("/cycles/<uuid:cycle_id>/open")
@@ -406,6 +447,8 @@ def _assignment_for_coordinator(assignment_id: uuid.UUID) -> tuple[Assignment, A
 @allow(Role.COORDINATOR)
 def reassign(assignment_id: uuid.UUID):
     assignment, cycle = _assignment_for_coordinator(assignment_id)
+    if request.method == "GET" and cycle.status == CycleStatus.CLOSED:
+        return redirect(url_for("cycles.show", cycle_id=cycle.id))
     db = get_session()
     plan = db.get(Plan, assignment.plan_id)
     candidates = service.eligible_auditors(db, assignment)

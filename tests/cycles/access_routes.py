@@ -7,6 +7,8 @@ ROUTES = {
     "cycles.index": OVERSEERS,
     "cycles.new": roles(COORDINATOR),
     "cycles.show": OVERSEERS,
+    "cycles.assignments": OVERSEERS,
+    "cycles.calendar": OVERSEERS,
     "cycles.edit": roles(COORDINATOR),
     "cycles.open_cycle": roles(COORDINATOR),
     "cycles.close": roles(COORDINATOR),

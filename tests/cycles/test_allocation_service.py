@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from audit_workflow.authorities.models import ClosureDay
@@ -101,6 +103,30 @@ def test_running_it_again_allocates_only_what_is_left_and_sends_nothing_twice(db
     assert len(messages(db, "assignment")) == 2
 
 
+@time_machine.travel(MONDAY, tick=False)
+def test_the_emails_are_part_of_the_change_and_roll_back_with_it(db, la, cycle, coordinator):
+    """Queued in the caller's transaction: a change that is not committed leaves no email behind,
+    and no assignment, reassignment or decline is ever committed without its email."""
+    auditor, colleague = add_auditors(db, la, 2, teams=("Team X",))
+    service.add_auditor(db, cycle, auditor, 2)
+    db.commit()
+    outcome = service.allocate_cycle(db, cycle, coordinator)
+    assert len(outcome.assignments) == 2 and len(messages(db, "assignment")) == 1
+    db.rollback()
+    assert held(db, cycle) == [] and messages(db, "assignment") == []
+
+    first, second = service.allocate_cycle(db, cycle, coordinator).assignments
+    service.add_auditor(db, cycle, colleague, 2)
+    db.commit()
+    service.decline(db, first, "I know the family")
+    service.reassign(db, second, colleague.id, coordinator)
+    assert len(messages(db, "decline_receipt")) == len(messages(db, "reassignment")) == 1
+    db.rollback()
+    assert messages(db, "decline_receipt") == [] and messages(db, "reassignment") == []
+    assert {a.auditor_id: a.status for a in held(db, cycle)} == {auditor.id: AssignmentStatus.NOT_STARTED}
+    assert len(held(db, cycle)) == 2
+
+
 def test_allocation_needs_a_pool(db, cycle, coordinator):
     with pytest.raises(CycleError, match="no auditors"):
         service.allocate_cycle(db, cycle, coordinator)
@@ -190,6 +216,41 @@ def test_the_pool_is_imported_from_csv_all_or_nothing(db, world, la, cycle):
         with pytest.raises(service.PoolImportRefused) as refusal:
             service.import_pool(db, cycle, data)
         assert message in str(refusal.value.problems[0])
+
+
+def test_a_pool_file_may_give_discipline_and_team_which_must_match_the_record(db, la, cycle):
+    north, south = add_auditors(db, la, 2, teams=("SEN North", "SEN South"))
+    good = (f"email,capacity,discipline,team\n{north.email},4,Education,sen  NORTH\n{south.email},5,,\n").encode()
+    assert sorted(member.capacity for member in service.import_pool(db, cycle, good)) == [4, 5]
+
+    bad = (f"Email,Capacity,Discipline,Team\n{north.email},3,Social care,SEN North\n{south.email},3,health care,SEN South\n"
+           f"{north.email},3,education,SEN South\n").encode()
+    with pytest.raises(service.PoolImportRefused) as refusal:
+        service.import_pool(db, cycle, bad)
+    assert [str(problem) for problem in refusal.value.problems] == [
+        f"Row 2: the file gives {north.email}'s discipline as Social care, but the service has education; "
+        "correct the file, or ask an administrator to change their record",
+        "Row 3: discipline must be one of education, health, social care, other",
+        f'Row 4: the file gives {north.email}\'s team as "SEN South", but the service has "SEN North"; '
+        "correct the file, or ask an administrator to change their record",
+    ]
+    assert sorted(member.capacity for member in progress.pool(db, cycle)) == [4, 5]  # unchanged
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=200),
+    st.lists(st.lists(st.sampled_from(["email", "Capacity", "team", "discipline", "auditor@886.example.gov.uk", "3",
+                                       "x", "", "health", '"', "\x00"]), max_size=6), max_size=5).map(
+        lambda rows: "\n".join(",".join(row) for row in rows).encode())))
+def test_any_pool_file_is_imported_whole_or_refused_with_reasons(db, cycle, data):
+    try:
+        members = service.import_pool(db, cycle, data)
+    except service.PoolImportRefused as refusal:
+        assert refusal.problems and all(str(problem) for problem in refusal.problems)
+    else:
+        assert members and len(progress.pool(db, cycle)) >= len(members)
+    db.rollback()
 
 
 def test_only_active_auditors_of_the_la_join_the_pool(db, world, la, cycle):

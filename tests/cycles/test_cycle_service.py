@@ -3,9 +3,10 @@
 from datetime import date
 
 import pytest
+from sqlmodel import select
 
 from audit_workflow.cycles import service
-from audit_workflow.cycles.models import AuditCycle, CycleStatus
+from audit_workflow.cycles.models import AuditCycle, CyclePlan, CycleStatus
 from audit_workflow.cycles.service import CycleError, CycleSettings
 from audit_workflow.plans.models import Plan
 from tests.cycles.conftest import add_auditors, add_register
@@ -78,6 +79,7 @@ def test_a_closed_cycle_refuses_every_change(db, world, la, coordinator):
     member = service.add_auditor(db, cycle, auditor, 5)
     plan = db.get(Plan, plan_ids[0])
     assignment = make_assignment(db, cycle, plan, world.user("auditor"))
+    entry = db.exec(select(CyclePlan).where(CyclePlan.cycle_id == cycle.id, CyclePlan.plan_id != plan.id)).first()
     service.close_cycle(db, cycle)
     db.commit()
 
@@ -87,10 +89,13 @@ def test_a_closed_cycle_refuses_every_change(db, world, la, coordinator):
         lambda: service.close_cycle(db, cycle),
         lambda: service.draw_sample(db, cycle, size=5, seed=2),
         lambda: service.add_to_sample(db, cycle, "SYS-000001", "a reason", coordinator.id),
+        lambda: service.remove_from_sample(db, entry, "a reason", coordinator.id),
         lambda: service.add_auditor(db, cycle, auditor, 3),
         lambda: service.import_pool(db, cycle, b"email,capacity\n"),
         lambda: service.remove_auditor(db, member),
+        lambda: service.set_discipline_mix(db, cycle, {"education": 100}),
         lambda: service.allocate_cycle(db, cycle, coordinator),
+        lambda: service.reassign(db, assignment, auditor.id, coordinator),
         lambda: service.decline(db, assignment, "away"),
         lambda: service.mark_plan_sent(db, assignment, coordinator),
     ]

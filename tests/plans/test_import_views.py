@@ -1,7 +1,10 @@
 """The register upload page and the register: every problem shown, nothing half-imported, never a 500."""
 
+import html
 import io
 import re
+
+import pytest
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,12 +54,34 @@ def test_a_bad_file_is_a_400_listing_every_problem_and_imports_nothing(sign_in_a
     assert count(db, Plan) == 0 and count(db, PlanImport) == 0
 
 
-def test_a_personal_data_column_is_named_on_the_page(sign_in_as, db):
+def summary_items(response) -> list[str]:
+    summary = re.search(r'class="govuk-error-summary".*?</ul>', response.get_data(as_text=True), re.S).group(0)
+    return [html.unescape(re.sub(r"\s+", " ", item)).strip() for item in re.findall(r'<a href="#[^"]*">(.*?)</a>', summary, re.S)]
+
+
+@pytest.mark.parametrize("filename, write", [("register.csv", as_csv), ("register.xlsx", as_xlsx)])
+def test_a_date_of_birth_column_refuses_the_whole_file_naming_the_column_and_why(sign_in_as, db, filename, write):
     client = sign_in_as("coordinator")
-    rows = [[*row, "2015-03-01"] for row in register_rows(3)]
-    response = upload(client, as_csv(rows, (*FILE_HEADINGS, "Date of birth")))
-    assert response.status_code == 400 and "Date of birth" in response.get_data(as_text=True)
-    assert count(db, Plan) == 0
+    rows = [[*row, "2015-03-01"] for row in register_rows(30)]
+    response = upload(client, write(rows, (*FILE_HEADINGS, "Date of birth")), filename)
+    assert response.status_code == 400
+    assert summary_items(response) == [
+        "The file has 1 problem, so no plans were imported. Fix the rows below and upload the file again.",
+        'Column "Date of birth" (column H) looks like personal data: the service never holds a child\'s date of birth; '
+        "remove the column and import again",
+    ]
+    assert count(db, Plan) == 0 and count(db, PlanImport) == 0
+
+
+def test_a_bad_sen2_code_in_row_17_of_a_workbook_refuses_it_whole(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    rows = register_rows(30)
+    rows[15][4] = "AUT"
+    response = upload(client, as_xlsx(rows), "register.xlsx")
+    assert response.status_code == 400
+    items = summary_items(response)
+    assert len(items) == 2 and items[1].startswith('Row 17, column "Primary need": "AUT" is not a SEN2 primary-need code')
+    assert count(db, Plan) == 0 and count(db, PlanImport) == 0
 
 
 def test_no_file_and_no_csrf_token_are_refused(sign_in_as, db):
@@ -115,3 +140,32 @@ def test_random_uploads_never_give_a_500_or_a_partial_import(client, world, db, 
         assert after == before
     else:
         assert count(db, PlanImport) >= 1
+
+
+@st.composite
+def registers_with_one_cell_changed(draw):
+    """A good register file of a few rows with one cell (or a heading) replaced by anything at all
+    (anything a workbook can hold: Excel cells cannot hold control characters)."""
+    workbook = draw(st.booleans())
+    rows = [list(FILE_HEADINGS)] + register_rows(draw(st.integers(1, 12)))
+    text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20) if workbook else st.text(max_size=20)
+    rows[draw(st.integers(0, len(rows) - 1))][draw(st.integers(0, len(FILE_HEADINGS) - 1))] = draw(text)
+    return workbook, rows
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(register=registers_with_one_cell_changed())
+def test_a_damaged_register_lands_whole_or_not_at_all(client, world, db, register):
+    if client.get("/plans/import").status_code != 200:
+        sign_in(client, world.user("coordinator"))
+    workbook, rows = register
+    data = as_xlsx(rows[1:], rows[0]) if workbook else as_csv(rows[1:], rows[0])
+    before = count(db, Plan)
+    response = upload(client, data, "register.xlsx" if workbook else "register.csv")
+    assert response.status_code in (302, 400)
+    after = count(db, Plan)
+    if response.status_code == 400:
+        assert after == before
+    else:  # every row of the file is in the register (a changed System ID is a plan of its own)
+        registered = {plan.system_id for plan in db.exec(select(Plan)).all()}
+        assert {row[0].strip() for row in rows[1:] if row[0].strip()} <= registered
