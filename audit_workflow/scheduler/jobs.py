@@ -4,7 +4,8 @@ due work, so the scheduler, `audit-workflow run-job JOB_ID` (cron) and the tests
 Every job may run twice, late, or at the same moment in two processes: each email it queues has an
 idempotency key (`assignment:<id>:<stage>:<date>`, `digest:<cycle>:<coordinator>:<iso week>`) that
 the outbox's unique constraint admits once (check 7), in the same transaction as the scan that
-decided to send it. The lease only stops the work being done twice; it is not what makes it safe.
+decided to send it. Reallocation is a state transition instead: the assignment row is locked and
+must still be not started. The lease only stops the work being done twice; it is not what makes it safe.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..auth.models import Role, User
 from ..authorities.models import LocalAuthority
 from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles import progress
-from ..cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle, CycleStatus
+from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
+from ..cycles.service import CycleError, eligible_auditors, held_per_auditor, reassign
 from ..db import session_scope
 from ..notifications.dispatcher import dispatch_due
 from ..notifications.models import MessageStatus, OutboxMessage
@@ -169,33 +171,39 @@ def chase(engine: Engine, config: Mapping[str, Any], now: datetime | None = None
     return JobOutcome(summary, "; ".join(warnings) or None)
 
 
-def _chaseable_cycles(db: Session, today: date, warnings: list[str]) -> tuple[dict[uuid.UUID, _OpenCycle], date]:
-    """Open cycles whose LA works today, and the latest due date any of them reminds about today."""
+def _chaseable_cycles(db: Session, today: date, warnings: list[str]) -> tuple[dict[uuid.UUID, _OpenCycle], date | None]:
+    """Open cycles whose LA works today, and the latest due date any of them reminds about today
+    (None when that lies past the bank-holiday data: then every active assignment is a candidate,
+    so that those past the data are flagged one by one and the overdue ones are still chased)."""
     open_cycles = db.exec(select(AuditCycle).where(AuditCycle.status == CycleStatus.OPEN)).all()
     calendars = {la_id: rules.working_calendar(db, la_id) for la_id in {cycle.la_id for cycle in open_cycles}}
     chaseable: dict[uuid.UUID, _OpenCycle] = {}
-    horizon = today
+    horizon: date | None = today
     for cycle in open_cycles:
         calendar = calendars[cycle.la_id]
         try:
             if not calendar.is_working_day(today):
                 continue
-            horizon = max(horizon, calendar.add_working_days(today, cycle.remind_days_before))
         except BeyondHolidayData as error:
             warnings.append(_beyond_data_warning(error, f"{cycle.name} was not chased"))
             continue
+        try:
+            reach = calendar.add_working_days(today, cycle.remind_days_before)
+        except BeyondHolidayData:
+            reach = None
+        horizon = None if reach is None or horizon is None else max(horizon, reach)
         chaseable[cycle.id] = _OpenCycle(cycle, calendar, rules.ReminderPolicy.of(cycle))
     return chaseable, horizon
 
 
-def _chase_candidates(db: Session, cycles: dict[uuid.UUID, _OpenCycle], today: date, horizon: date,
+def _chase_candidates(db: Session, cycles: dict[uuid.UUID, _OpenCycle], today: date, horizon: date | None,
                       warnings: list[str]) -> list[_ChaseItem]:
-    rows = db.exec(
+    query = (
         select(Assignment.id, Assignment.cycle_id, Assignment.due_date)
         .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
-        .where(col(Assignment.status).in_(ACTIVE_STATUSES), Assignment.due_date <= horizon,
-               AuditCycle.status == CycleStatus.OPEN)
-    ).all()
+        .where(col(Assignment.status).in_(ACTIVE_STATUSES), AuditCycle.status == CycleStatus.OPEN)
+    )
+    rows = db.exec(query if horizon is None else query.where(Assignment.due_date <= horizon)).all()
     # Assignments allocated together share a due date, so the rules run once per (cycle, due date).
     chases_by_group: dict[tuple[uuid.UUID, date], list[rules.Chase] | BeyondHolidayData] = {}
     unchased: list[BeyondHolidayData] = []
@@ -297,6 +305,93 @@ def _auditor_chases_sent(db: Session, assignment_id: uuid.UUID) -> int:
     ).one()
 
 
+# --- reallocate -----------------------------------------------------------------------------------
+
+
+def reallocate(engine: Engine, config: Mapping[str, Any], now: datetime | None = None) -> JobOutcome:
+    """Give long-overdue audits that nobody has started to another auditor, in the open cycles whose
+    reminder policy says so (`reallocate_after_days` working days overdue; empty means never).
+
+    Only audits not started: an auditor who has begun has work in their drafts that a move would
+    strand, so those stay with the escalation to the coordinator. The new auditor is the eligible
+    pool member (cycles.service.eligible_auditors) with the most room left; with nobody free the
+    audit stays where it is and the next run tries again. cycles.service.reassign() does the move
+    (withdrawn old assignment, new one due in the cycle's working days, email to the new auditor);
+    it needs an application context, which the scheduler and `run-job` provide. `now` decides what
+    is overdue; like the service, the new due date counts from clock.today().
+    """
+    today = _england_date(now)
+    warnings: list[str] = []
+    with Session(engine) as db:
+        due = _due_for_reallocation(db, today, warnings)
+    counts: Counter = Counter()
+    for assignment_id in sorted(due):
+        try:
+            with session_scope(engine, immediate=True) as db:
+                outcome = _reallocate_one(db, assignment_id)
+        except CycleError as error:  # the new due date is past the bank-holiday data
+            warnings.append(f"An audit was not reallocated: {error}")
+            continue
+        if outcome:
+            counts[outcome] += 1
+    return JobOutcome(_counted(counts, "Nothing to reallocate"), "; ".join(warnings) or None)
+
+
+def _due_for_reallocation(db: Session, today: date, warnings: list[str]) -> list[uuid.UUID]:
+    rows = db.exec(
+        select(Assignment.id, Assignment.due_date, AuditCycle)
+        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
+        .where(Assignment.status == AssignmentStatus.NOT_STARTED, Assignment.due_date < today,
+               AuditCycle.status == CycleStatus.OPEN, col(AuditCycle.reallocate_after_days).is_not(None))
+    ).all()
+    calendars: dict[uuid.UUID, WorkingCalendar] = {}
+    due = []
+    for assignment_id, due_date, cycle in rows:
+        if cycle.la_id not in calendars:
+            calendars[cycle.la_id] = rules.working_calendar(db, cycle.la_id)
+        calendar = calendars[cycle.la_id]
+        try:
+            if not calendar.is_working_day(today):
+                continue
+            overdue = calendar.working_days_between(rules.effective_due_date(calendar, due_date), today)
+        except BeyondHolidayData as error:
+            warnings.append(_beyond_data_warning(error, f"An audit in {cycle.name} was not considered for reallocation"))
+            continue
+        if overdue >= cycle.reallocate_after_days:
+            due.append(assignment_id)
+    return due
+
+
+def _reallocate_one(db: Session, assignment_id: uuid.UUID) -> str | None:
+    # Locked and read again in the writing transaction: of two runs at once the second finds the
+    # assignment withdrawn and leaves it, and an audit started since the scan is not moved.
+    assignment = db.exec(
+        select(Assignment).join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
+        .where(Assignment.id == assignment_id, Assignment.status == AssignmentStatus.NOT_STARTED,
+               AuditCycle.status == CycleStatus.OPEN)
+        .with_for_update(of=Assignment)
+    ).first()
+    if assignment is None:
+        return None
+    auditor_id = _auditor_with_most_room(db, assignment)
+    if auditor_id is None:
+        return "no auditor free"
+    reassign(db, assignment, auditor_id, actor=None)
+    return "reallocated"
+
+
+def _auditor_with_most_room(db: Session, assignment: Assignment) -> uuid.UUID | None:
+    cycle = db.get(AuditCycle, assignment.cycle_id)
+    held = held_per_auditor(cycle)
+    room = dict(db.exec(
+        select(CycleAuditor.user_id, CycleAuditor.capacity - func.coalesce(held.c.held, 0))
+        .outerjoin(held, held.c.auditor_id == CycleAuditor.user_id)
+        .where(CycleAuditor.cycle_id == cycle.id)
+    ).all())
+    free = [user for user in eligible_auditors(db, assignment) if room.get(user.id, 0) > 0]
+    return min(free, key=lambda user: (-room[user.id], user.email)).id if free else None
+
+
 # --- weekly_digest ----------------------------------------------------------------------------------
 
 
@@ -367,6 +462,7 @@ def _digest_report(db: Session, cycle: AuditCycle, today: date) -> dict:
 
 JOBS: dict[str, Callable[..., JobOutcome]] = {
     "dispatch_outbox": dispatch_outbox,
+    "reallocate": reallocate,
     "chase": chase,
     "weekly_digest": weekly_digest,
     "retention_purge": retention_purge,

@@ -56,6 +56,9 @@ TIMETABLE = [
     # The dispatcher stops each run within 25 seconds (dispatcher.JOB_MAX_SECONDS), so runs never overlap.
     ScheduledJob("dispatch_outbox", "Every 30 seconds", "interval", {"seconds": 30}),
     # Hourly through the working day: a run missed at 07:05 (machine off) is made up the same day.
+    # Reallocation first, so that the chase five minutes later reminds the new auditor, not the old.
+    ScheduledJob("reallocate", "Weekdays, every hour from 07:00 to 17:00", "cron",
+                 {"day_of_week": "mon-fri", "hour": "7-17", "minute": 0, "timezone": ENGLAND}),
     ScheduledJob("chase", "Weekdays, every hour from 07:05 to 17:05", "cron",
                  {"day_of_week": "mon-fri", "hour": "7-17", "minute": 5, "timezone": ENGLAND}),
     ScheduledJob("weekly_digest", "Weekdays at 08:00; each digest goes once a week, normally on Monday", "cron",
@@ -65,14 +68,21 @@ TIMETABLE = [
 
 
 def heartbeat_seconds(config: Mapping[str, Any]) -> int:
-    """A third of the lease: the holder renews twice more before a missed renewal can cost it the
-    lease, and a waiting process notices an expired lease within a third of its length."""
-    return max(1, config["SCHEDULER_LEASE_SECONDS"] // 3)
+    """A quarter of the lease: the holder can miss three renewals in a row and keep the lease, and
+    a waiting process notices an expired lease within a quarter of its length."""
+    return max(1, config["SCHEDULER_LEASE_SECONDS"] // 4)
+
+
+def handover_seconds(config: Mapping[str, Any]) -> int:
+    """The longest a standby can take to replace a holder that died just after renewing: the lease
+    has to run out, then the standby's next heartbeat takes it (56 s with the default 45 s lease)."""
+    return config["SCHEDULER_LEASE_SECONDS"] + heartbeat_seconds(config)
 
 
 class SchedulerRunner:
     def __init__(self, app: Flask, scheduler_class: type[BaseScheduler], timetable: list[ScheduledJob] = TIMETABLE,
                  jobs: Mapping[str, Callable[..., JobOutcome]] = JOBS):
+        self.app = app
         self.engine = get_engine(app)
         self.config = app.config
         self.jobs = jobs
@@ -101,7 +111,9 @@ class SchedulerRunner:
         if not self.lease.is_held():
             return  # another process holds the lease and runs this job
         try:
-            run_and_record(self.engine, self.config, job_id, self.lease.holder, self.jobs)
+            # Jobs call the same services as the views, and some of those read current_app.
+            with self.app.app_context():
+                run_and_record(self.engine, self.config, job_id, self.lease.holder, self.jobs)
         except Exception as error:  # only if the JobRun row itself cannot be written
             logger.error("job %s could not be recorded: %s", job_id, describe_error(error))
 

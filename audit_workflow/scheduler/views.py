@@ -19,7 +19,7 @@ from ..workdays import WorkingCalendar
 from .jobs import describe_error, retention_alert
 from .lease import current_lease
 from .models import JobRun, RunStatus, SchedulerLease
-from .runner import TIMETABLE, heartbeat_seconds
+from .runner import TIMETABLE, handover_seconds, heartbeat_seconds
 
 bp = Blueprint("scheduler", __name__, template_folder="templates")
 
@@ -88,7 +88,7 @@ def england_time(moment: datetime | None) -> str:
 def status():
     return render_template(
         "scheduler/status.html", status=scheduler_status(get_session(), utcnow()), england_time=england_time,
-        heartbeat_every=heartbeat_seconds(current_app.config),
+        heartbeat_every=heartbeat_seconds(current_app.config), handover_within=handover_seconds(current_app.config),
     )
 
 

@@ -1,8 +1,9 @@
 """The chase job against a real database, travelling through whole cycles with time-machine.
 
-Audits are allocated through the cycles service (so due dates are the service's), the job runs at
-07:05 on every calendar day, and the outbox is compared with the emails that should have gone:
-kinds, recipients and days, and nothing else.
+Audits are allocated through the cycles service (so due dates are the service's), the jobs run at
+07:05 and again at 17:05 on every calendar day (the chase runs hourly: later runs must add nothing),
+and the outbox is compared with the emails that should have gone: kinds, recipients and days, and
+nothing else.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import pytest
 import time_machine
 from sqlmodel import col, select
 
+from audit_workflow.auth.service import create_user
 from audit_workflow.authorities.models import ClosureDay
 from audit_workflow.clock import ENGLAND
-from audit_workflow.cycles.models import AssignmentStatus, CycleStatus
+from audit_workflow.cycles.models import Assignment, AssignmentStatus, CycleStatus
 from audit_workflow.cycles.service import add_auditor, add_to_sample, allocate_cycle
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import OutboxMessage
-from audit_workflow.scheduler.jobs import chase
+from audit_workflow.scheduler import jobs
+from audit_workflow.scheduler.jobs import chase, reallocate
 from tests.factories import make_assignment, make_cycle, make_plan
 
 CHASE_KINDS = ("reminder", "due_today", "overdue", "escalation")
@@ -52,12 +55,16 @@ def allocate(app, db, world, day: date, system_ids: list[str], cycle=None):
     return cycle, outcome.assignments
 
 
-def run_chase_every_day(app, first: date, last: date, before_run: dict | None = None):
+def run_every_day(app, first: date, last: date, before_run: dict | None = None, scheduled=(chase,)):
+    """Each day: what `before_run` holds for it, then the jobs at 07:05 and again at 17:05."""
     for day in days(first, last):
-        with at(day):
-            if before_run and day in before_run:
+        if before_run and day in before_run:
+            with at(day, 6):
                 before_run[day]()
-            chase(get_engine(app), app.config)
+        for hour in (7, 17):
+            with at(day, hour), app.app_context():
+                for job in scheduled:
+                    job(get_engine(app), app.config)
 
 
 def set_status(db, assignment, status):
@@ -68,23 +75,23 @@ def set_status(db, assignment, status):
     return change
 
 
-def chase_messages(db) -> list[OutboxMessage]:
+def chase_messages(db, kinds=CHASE_KINDS) -> list[OutboxMessage]:
     db.commit()  # end the session's read snapshot (SQLite), so what the job committed since is seen
-    return list(db.exec(select(OutboxMessage).where(col(OutboxMessage.kind).in_(CHASE_KINDS))
+    return list(db.exec(select(OutboxMessage).where(col(OutboxMessage.kind).in_(kinds))
                         .order_by(OutboxMessage.created_at, OutboxMessage.kind)).all())
 
 
-def sent(db) -> list[tuple[str, str, list[str]]]:
+def sent(db, kinds=CHASE_KINDS) -> list[tuple[str, str, list[str]]]:
     """(England date queued, kind, recipients) of every chase email, in order."""
     return [(message.created_at.astimezone(ENGLAND).date().isoformat(), message.kind, json.loads(message.recipients))
-            for message in chase_messages(db)]
+            for message in chase_messages(db, kinds)]
 
 
 def test_a_whole_cycle_from_allocation_to_submission(app, db, world):
     _, [assignment] = allocate(app, db, world, date(2026, 11, 9), ["SYS-0001"])
     assert assignment.due_date == date(2026, 11, 30)  # 15 working days after Monday 9 November
 
-    run_chase_every_day(app, date(2026, 11, 9), date(2026, 12, 31), before_run={
+    run_every_day(app, date(2026, 11, 9), date(2026, 12, 31), before_run={
         date(2026, 12, 1): set_status(db, assignment, AssignmentStatus.IN_PROGRESS),  # started: still chased
         date(2026, 12, 9): set_status(db, assignment, AssignmentStatus.SUBMITTED),
     })
@@ -124,7 +131,7 @@ def test_a_cycle_over_christmas_2026_and_easter_2027(app, db, world):
     def submit_easter():
         set_status(db, easter, AssignmentStatus.SUBMITTED)()
 
-    run_chase_every_day(app, date(2026, 12, 7), date(2027, 4, 16), before_run={
+    run_every_day(app, date(2026, 12, 7), date(2027, 4, 16), before_run={
         date(2027, 1, 14): set_status(db, christmas, AssignmentStatus.SUBMITTED),
         date(2027, 3, 8): allocate_for_easter,
         date(2027, 4, 9): submit_easter,
@@ -142,6 +149,42 @@ def test_a_cycle_over_christmas_2026_and_easter_2027(app, db, world):
         ("2027-04-07", "escalation", COORDINATOR),
         ("2027-04-08", "overdue", AUDITOR),
     ]
+
+
+def test_a_long_overdue_audit_nobody_started_moves_to_another_auditor_and_is_chased_there(app, db, world):
+    la = world.las["own"]
+    with at(date(2026, 11, 9), 9), app.app_context():
+        cycle = make_cycle(db, la, name="Reallocating cycle", reallocate_after_days=7)
+        db.commit()
+    cycle, [first] = allocate(app, db, world, date(2026, 11, 9), ["SYS-SLOW"], cycle=cycle)
+    # Joins the pool after the allocation, so the plan goes to it only when it is reallocated.
+    second_auditor = create_user(db, la.id, "second.auditor@886.example.gov.uk", "Second Auditor", "auditor", team="Team 2")
+    with app.app_context():
+        add_auditor(db, cycle, second_auditor, 5)
+    db.commit()
+
+    def submit_second():
+        [replacement] = db.exec(select(Assignment).where(Assignment.auditor_id == second_auditor.id)).all()
+        assert (replacement.plan_id, replacement.due_date) == (first.plan_id, date(2027, 1, 4))
+        set_status(db, replacement, AssignmentStatus.SUBMITTED)()
+
+    run_every_day(app, date(2026, 11, 9), date(2027, 1, 15), before_run={date(2027, 1, 5): submit_second},
+                  scheduled=(reallocate, chase))
+
+    second = ["second.auditor@886.example.gov.uk"]
+    assert sent(db, (*CHASE_KINDS, "reassignment")) == [
+        ("2026-11-26", "reminder", AUDITOR),
+        ("2026-11-30", "due_today", AUDITOR),
+        ("2026-12-03", "overdue", AUDITOR),
+        ("2026-12-07", "escalation", COORDINATOR),
+        ("2026-12-08", "overdue", AUDITOR),
+        # Seven working days overdue: reallocated at 07:00, due 15 working days later, after Christmas.
+        ("2026-12-09", "reassignment", second),
+        ("2026-12-30", "reminder", second),
+        ("2027-01-04", "due_today", second),
+    ]
+    db.refresh(first)
+    assert first.status == AssignmentStatus.WITHDRAWN
 
 
 def _assignments_due(db, world, due: date, count: int, **cycle_fields):
@@ -209,6 +252,29 @@ def test_a_missed_due_day_is_caught_up_as_overdue(app, db, world):
     assert "now 1 working day overdue" in chase_messages(db)[1].body_text
 
 
+def test_a_run_that_dies_part_way_is_finished_by_the_next_without_repeating_a_batch(app, db, world, monkeypatch):
+    _, assignments = _assignments_due(db, world, date(2026, 11, 30), 5)
+    real_queue_message, calls = jobs.queue_message, []
+
+    def dies_on_the_third_email(*args, **kwargs):
+        calls.append(kwargs["key"])
+        if len(calls) == 3:
+            raise RuntimeError("the process was killed")
+        return real_queue_message(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "BATCH", 2)
+    monkeypatch.setattr(jobs, "queue_message", dies_on_the_third_email)
+    reminder_day = datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND)
+    with pytest.raises(RuntimeError):
+        chase(get_engine(app), app.config, now=reminder_day)
+    assert len(chase_messages(db)) == 2  # the first batch was committed, the second rolled back
+
+    chase(get_engine(app), app.config, now=reminder_day.replace(hour=8))
+    keys = {message.idempotency_key for message in chase_messages(db)}
+    assert keys == {f"assignment:{assignment.id}:reminder:2026-11-26" for assignment in assignments}
+    assert calls[3:] == sorted(keys - set(calls[:2]))  # the rerun queued only the three missing, once each
+
+
 def test_only_active_assignments_of_open_cycles_on_working_days_are_chased(app, db, world):
     due = date(2026, 11, 30)
     _, assignments = _assignments_due(db, world, due, 5)
@@ -237,3 +303,15 @@ def test_a_date_beyond_the_bank_holiday_data_is_flagged(app, db, world):
     assert chase_messages(db) == []
     assert outcome.warning.startswith("1 audit not chased: 2029-")
     assert "upgrade the govuk-bank-holidays package" in outcome.warning
+
+
+def test_near_the_end_of_the_data_overdue_audits_are_still_chased(app, db, world):
+    cycle, [overdue] = _assignments_due(db, world, date(2028, 12, 20), 1)
+    [unknown] = [make_assignment(db, cycle, make_plan(db, world.las["own"], system_id="SYS-2029"), world.user("auditor"),
+                                 due_date=date(2029, 1, 3))]
+    db.commit()
+    # Friday 29 December 2028: two working days on is in 2029, which the data does not cover.
+    outcome = chase(get_engine(app), app.config, now=datetime(2028, 12, 29, 7, 5, tzinfo=ENGLAND))
+    assert [(message.assignment_id, message.kind) for message in chase_messages(db)] == [
+        (overdue.id, "escalation"), (overdue.id, "overdue")]
+    assert outcome.warning.startswith("1 audit not chased: 2029-")

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from flask import render_template_string
-from sqlmodel import col, select
+from sqlmodel import select
 
 from audit_workflow.auth.service import create_user
 from audit_workflow.clock import ENGLAND, utcnow
@@ -82,6 +82,12 @@ def test_after_a_bank_holiday_monday_the_digest_goes_on_tuesday(app, db, world, 
     digests = messages(db, "coordinator_digest")
     assert len(digests) == 5
     assert all(message.idempotency_key.endswith(":2027-W13") for message in digests)
+
+
+def test_past_the_bank_holiday_data_no_digest_goes_and_the_run_says_why(app, db, world, cycles):
+    outcome = weekly_digest(get_engine(app), app.config, now=england(2029, 1, 2))
+    assert (outcome.summary, messages(db, "coordinator_digest")) == ("No digests due", [])
+    assert "No digest for Autumn 2026: 2029-01-02 is after the bank-holiday data ends" in outcome.warning
 
 
 def test_dispatch_sends_what_the_outbox_holds(app, db, world):
@@ -181,3 +187,13 @@ def test_the_chase_calendar_command_and_its_table(app, db, world, runner):
     assert table.count('<tr class="govuk-table__row">') == 1 + len(entries)
     assert '<time datetime="2026-12-07">7 December 2026</time>' in table
     assert "Escalation to the coordinators" in table
+
+
+def test_the_calendar_of_a_cycle_reaching_past_the_bank_holiday_data_is_refused_with_the_reason(db, world, runner):
+    la = world.las["own"]
+    cycle = make_cycle(db, la, name="Winter 2028")
+    make_assignment(db, cycle, make_plan(db, la, "SYS-LATE"), world.user("auditor"), due_date=date(2028, 12, 28))
+    db.commit()
+    result = runner.invoke(calendar_command, [str(cycle.id), "--json"])
+    assert result.exit_code == 1
+    assert "is after the bank-holiday data ends on 2028-12-31; upgrade the govuk-bank-holidays package" in result.output

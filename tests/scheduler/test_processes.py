@@ -1,14 +1,18 @@
 """Real scheduler processes against one database (PostgreSQL when AUDIT_WORKFLOW_TEST_DATABASE_URL is
 set, otherwise a shared SQLite file): two started at once, only one runs jobs; SIGKILL it and the
-other takes over within a minute. A 3-second lease keeps this to seconds."""
+other takes over within a minute. `audit-workflow scheduler` and `audit-workflow serve` (embedded)
+take the lease and hand it over on SIGTERM. A 3-second lease keeps this to seconds."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -121,11 +125,46 @@ def test_two_schedulers_one_runs_jobs_and_the_other_takes_over_after_sigkill(app
             process.stdout.close()
 
 
-def test_the_scheduler_command_takes_the_lease_and_releases_it_on_sigterm(app, database_url, db):
+def start_command(database_url: str, *arguments: str) -> subprocess.Popen:
     env = {**os.environ, "AUDIT_WORKFLOW_DATABASE_URL": database_url, "AUDIT_WORKFLOW_SECRET_KEY": "test",
-           "AUDIT_WORKFLOW_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS)}
-    process = subprocess.Popen([str(Path(sys.executable).with_name("audit-workflow")), "scheduler"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+           "AUDIT_WORKFLOW_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS), "AUDIT_WORKFLOW_SCHEDULER_EMBEDDED": "true"}
+    return subprocess.Popen([str(Path(sys.executable).with_name("audit-workflow")), *arguments], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scheduler_health(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return json.load(response)["scheduler"]
+    except OSError:  # not listening yet (the scheduler starts before waitress does)
+        return None
+
+
+def test_serve_embeds_the_scheduler_and_hands_the_lease_over_on_sigterm(app, database_url, db):
+    port = free_port()
+    process = start_command(database_url, "serve", "--port", str(port))
+    try:
+        holder = wait_for(lambda: fresh_lease(db), 20, "the embedded scheduler to take the lease").holder
+        assert holder.split(":")[1] == str(process.pid)
+        assert wait_for(lambda: scheduler_health(port), 20, "the server to answer")["lease_holder"] == holder
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0, process.stderr.read()
+        assert fresh_lease(db).expires_at <= utcnow()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+
+
+def test_the_scheduler_command_takes_the_lease_and_releases_it_on_sigterm(app, database_url, db):
+    process = start_command(database_url, "scheduler")
     try:
         holder = wait_for(lambda: fresh_lease(db), 20, "the scheduler to take the lease").holder
         assert holder.split(":")[1] == str(process.pid)

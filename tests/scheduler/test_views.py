@@ -17,7 +17,8 @@ def test_with_no_scheduler_running_both_say_so(client, sign_in_as):
     health = client.get("/healthz").get_json()["scheduler"]
     assert health["status"] == "alert"
     assert health["heartbeat_age_seconds"] is None and health["lease_holder"] is None
-    assert health["jobs"] == {"dispatch_outbox": None, "chase": None, "weekly_digest": None, "retention_purge": None}
+    assert health["jobs"] == {"dispatch_outbox": None, "reallocate": None, "chase": None, "weekly_digest": None,
+                              "retention_purge": None}
     assert health["alerts"] == ["no_heartbeat", "retention_purge_overdue"]
 
     page = sign_in_as("admin").get("/admin/scheduler").get_data(as_text=True)
@@ -42,6 +43,7 @@ def test_a_running_scheduler_shows_its_heartbeat_holder_and_runs(app, client, si
     assert "Running" in page and "web-1:4242:abcd1234" in page
     assert "Succeeded" in page and "Purged 0 messages" in page
     assert "Bank holidays known until" in page
+    assert "11 seconds" in page and "A waiting scheduler takes over within 56 seconds" in page
 
 
 def test_a_lease_that_ran_out_is_a_missing_heartbeat(app, client):

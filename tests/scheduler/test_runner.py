@@ -1,0 +1,62 @@
+"""The APScheduler set-up: the timetable's settings, running only while holding the lease, the
+application context jobs run in, the default hand-over time, and where the embedded scheduler may start."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import current_app
+
+from audit_workflow.config import load_settings
+from audit_workflow.db import get_engine
+from audit_workflow.scheduler.jobs import JOBS, JobOutcome
+from audit_workflow.scheduler.lease import Lease, current_lease
+from audit_workflow.scheduler.models import JobRun
+from audit_workflow.scheduler.runner import TIMETABLE, SchedulerRunner, handover_seconds, start_embedded
+
+
+def test_every_job_has_its_id_coalesces_runs_one_at_a_time_and_tolerates_an_hour_late(app):
+    scheduler = SchedulerRunner(app, BackgroundScheduler).scheduler
+    scheduler.start(paused=True)  # APScheduler applies the job defaults when the scheduler starts
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown()
+    assert set(jobs) == {"heartbeat", *JOBS} == {"heartbeat", *(job.id for job in TIMETABLE)}
+    assert {(job.coalesce, job.max_instances, job.misfire_grace_time) for job in jobs.values()} == {(True, 1, 3600)}
+
+
+def test_jobs_run_only_while_the_lease_is_held_and_inside_the_application_context(app, db):
+    def names_the_app(engine, config, now=None) -> JobOutcome:
+        return JobOutcome(f"ran in {current_app.name}")
+
+    other = Lease(get_engine(app), 45, holder="other:1:abcd")
+    other.acquire_or_renew()
+    runner = SchedulerRunner(app, BackgroundScheduler, timetable=[], jobs={"probe": names_the_app})
+    runner.heartbeat()
+    runner.run_if_holder("probe")
+    assert db.get(JobRun, "probe") is None  # a standby runs nothing
+
+    other.release()
+    runner.heartbeat()
+    runner.run_if_holder("probe")
+    db.commit()  # a fresh read snapshot
+    assert db.get(JobRun, "probe").summary == "ran in audit_workflow"
+
+
+def test_the_default_lease_hands_over_within_a_minute(tmp_path):
+    defaults = load_settings(tmp_path, environ={})
+    # A holder that dies just after renewing: its lease runs out, then a standby's next heartbeat takes it.
+    assert handover_seconds(defaults) < 60
+
+
+def test_the_embedded_scheduler_refuses_gunicorn_workers_and_the_reloaders_child(app, db, monkeypatch, caplog):
+    for variable, value in (("SERVER_SOFTWARE", "gunicorn/27.0.1"), ("WERKZEUG_RUN_MAIN", "true")):
+        with monkeypatch.context() as patched:
+            patched.setenv(variable, value)
+            with caplog.at_level(logging.WARNING):
+                assert start_embedded(app) is None
+    assert caplog.text.count("run `audit-workflow scheduler` as a separate process") == 2
+    assert current_lease(db) is None
+
