@@ -221,11 +221,10 @@ def calendar(cycle_id: uuid.UUID):
     """Who the scheduler will chase, with which email, on which working day."""
     cycle = load_owned(AuditCycle, cycle_id)
     entries, problem = [], None
-    if cycle.status == CycleStatus.OPEN:  # the chase job chases open cycles only
-        try:
-            entries = chase_calendar(get_session(), cycle)
-        except BeyondHolidayData as error:
-            problem = str(error)
+    try:
+        entries = chase_calendar(get_session(), cycle)
+    except BeyondHolidayData as error:
+        problem = str(error)
     return render_template("cycles/calendar.html", cycle=cycle, entries=entries, problem=problem)
 
 

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from ..auth.models import User
 from ..authorities.models import ClosureDay
-from ..cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle
+from ..cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle, CycleStatus
 from ..workdays import WorkingCalendar
 
 
@@ -138,7 +138,10 @@ def working_calendar(db: Session, la_id: uuid.UUID) -> WorkingCalendar:
 def chase_calendar(db: Session, cycle: AuditCycle) -> list[dict]:
     """Every chase planned for the cycle's active assignments, by date: {"assignment": id,
     "auditor": email, "kind": "reminder|due|overdue|escalation", "date": "YYYY-MM-DD"}. Raises
-    BeyondHolidayData when a date falls past the bank-holiday data."""
+    BeyondHolidayData when a date falls past the bank-holiday data. Only open cycles are chased,
+    so a draft or closed one has none."""
+    if cycle.status != CycleStatus.OPEN:
+        return []
     calendar = working_calendar(db, cycle.la_id)
     policy = ReminderPolicy.of(cycle)
     rows = db.exec(

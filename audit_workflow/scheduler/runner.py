@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable, Mapping
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -50,6 +51,9 @@ class ScheduledJob:
     when: str  # in words, for the admin page
     trigger: str  # an APScheduler trigger alias, with its arguments
     trigger_args: dict = field(default_factory=dict)
+    # Also run shortly after the scheduler starts, so a machine that was off at the job's time
+    # (or a new installation) does not wait a day for it.
+    soon_after_start: bool = False
 
 
 TIMETABLE = [
@@ -63,7 +67,8 @@ TIMETABLE = [
                  {"day_of_week": "mon-fri", "hour": "7-17", "minute": 5, "timezone": ENGLAND}),
     ScheduledJob("weekly_digest", "Weekdays at 08:00; each digest goes once a week, normally on Monday", "cron",
                  {"day_of_week": "mon-fri", "hour": 8, "minute": 0, "timezone": ENGLAND}),
-    ScheduledJob("retention_purge", "Daily at 02:30", "cron", {"hour": 2, "minute": 30, "timezone": ENGLAND}),
+    ScheduledJob("retention_purge", "Daily at 02:30, and a minute after the scheduler starts", "cron",
+                 {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True),
 ]
 
 
@@ -92,8 +97,10 @@ class SchedulerRunner:
         self.scheduler.add_job(self.heartbeat, "interval", seconds=heartbeat_seconds(self.config), id=HEARTBEAT_JOB,
                                name=HEARTBEAT_JOB, replace_existing=True, next_run_time=utcnow())
         for job in timetable:
+            # A minute gives the heartbeat time to take the lease first.
+            first_run = {"next_run_time": utcnow() + timedelta(minutes=1)} if job.soon_after_start else {}
             self.scheduler.add_job(self.run_if_holder, job.trigger, args=[job.id], id=job.id, name=job.id,
-                                   replace_existing=True, **job.trigger_args)
+                                   replace_existing=True, **job.trigger_args, **first_run)
         # APScheduler logs every run at INFO: four lines a minute from the heartbeat alone.
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 

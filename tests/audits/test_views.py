@@ -82,6 +82,8 @@ def test_my_audits_lists_the_auditors_own_plans_with_what_to_do_next(db, world, 
     assert "KS4" in html and "SLCN" in html and "6 January 2020" in html
     assert "Start<span class=\"govuk-visually-hidden\"> audit of LATE-1" in html
     assert f'href="/audits/{begun.id}">Continue' in html
+    # Only a plan not yet started can be declined (it goes back to the coordinator's queue).
+    assert html.count(">Decline<") == 1 and "Decline<span class=\"govuk-visually-hidden\"> audit of LATE-1" in html
     assert 'href="/my-audits"' in page(as_auditor.get("/"))  # in the navigation
 
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from audit_workflow.auth.service import create_user
 from audit_workflow.clock import ENGLAND, utcnow
-from audit_workflow.cycles.models import AssignmentStatus
+from audit_workflow.cycles.models import AssignmentStatus, CycleStatus
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.catalogue import sample_context
 from audit_workflow.notifications.models import MessageStatus, OutboxMessage
@@ -178,6 +178,10 @@ def test_the_chase_calendar_command_and_its_table(app, db, world, runner):
     ]
     assert {entry["assignment"] for entry in entries} == {str(first.id), str(second.id)}
     assert runner.invoke(calendar_command, ["not-a-cycle"]).exit_code == 1
+    cycle.status = CycleStatus.CLOSED  # the job chases open cycles only, and the calendar says so
+    db.add(cycle)
+    db.commit()
+    assert json.loads(runner.invoke(calendar_command, [str(cycle.id), "--json"]).output) == []
 
     with app.test_request_context():
         table = render_template_string(

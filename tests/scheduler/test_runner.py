@@ -4,10 +4,12 @@ application context jobs run in, the default hand-over time, and where the embed
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 
+from audit_workflow.clock import utcnow
 from audit_workflow.config import load_settings
 from audit_workflow.db import get_engine
 from audit_workflow.scheduler.jobs import JOBS, JobOutcome
@@ -60,3 +62,18 @@ def test_the_embedded_scheduler_refuses_gunicorn_workers_and_the_reloaders_child
     assert caplog.text.count("run `audit-workflow scheduler` as a separate process") == 2
     assert current_lease(db) is None
 
+
+
+def test_the_retention_purge_also_runs_a_minute_after_the_scheduler_starts(app):
+    """A new installation, or a machine that was off at 02:30, must not wait a day for the purge
+    (check 19 alerts when it has not succeeded for 48 hours)."""
+    scheduler = SchedulerRunner(app, BackgroundScheduler).scheduler
+    scheduler.start(paused=True)
+    try:
+        first_runs = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown()
+    started = utcnow()
+    assert timedelta(0) < first_runs["retention_purge"] - started <= timedelta(minutes=1)
+    # The others keep to their timetable.
+    assert (first_runs["chase"].minute, first_runs["weekly_digest"].hour) == (5, 8)
