@@ -38,6 +38,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 class FieldType:
     description: str
     accepts: Callable[[Any], bool]
+    # Set for text a person typed in a form with this limit (a decline reason): the privacy guard lets
+    # it be this long and span lines, where other text must be short enough to be a label or a name.
+    free_text_chars: int | None = None
 
 
 TEXT = FieldType("text", lambda value: isinstance(value, str))
@@ -46,6 +49,11 @@ COUNT = FieldType("a whole number", lambda value: isinstance(value, int) and not
 DATE = FieldType("a date", lambda value: isinstance(value, date) and not isinstance(value, datetime))
 MOMENT = FieldType("a date and time", lambda value: isinstance(value, datetime))
 LINK = FieldType("an http(s) link", lambda value: isinstance(value, str) and value.startswith(("https://", "http://")))
+
+
+def free_text(max_chars: int) -> FieldType:
+    return FieldType(f"text of at most {max_chars} characters",
+                     lambda value: isinstance(value, str) and len(value) <= max_chars, free_text_chars=max_chars)
 
 
 def one_of(*choices: str) -> FieldType:
@@ -92,6 +100,9 @@ class ContextLeaf:
     value: Any
 
 
+# The decline form's limit (cycles/forms.py), and Assignment.decline_reason's column.
+DECLINE_REASON_CHARS = 500
+
 # In every email: the footer names the LA and how to contact it.
 COMMON_FIELDS = {"service_name": TEXT, "la.name": TEXT, "la.contact_email": OPTIONAL_TEXT}
 STAFF_FIELDS = {**COMMON_FIELDS, "recipient.display_name": TEXT, "sign_in_url": LINK}
@@ -137,7 +148,7 @@ KINDS: dict[str, MessageKind] = {
         MessageKind(
             "decline_receipt", "coordinator",
             "{{ auditor.display_name }} declined the audit of {{ assignment.system_id }}",
-            {**CHASE_FIELDS, "auditor.display_name": TEXT, "decline.reason": TEXT},
+            {**CHASE_FIELDS, "auditor.display_name": TEXT, "decline.reason": free_text(DECLINE_REASON_CHARS)},
         ),
         MessageKind(
             "reminder", "auditor",

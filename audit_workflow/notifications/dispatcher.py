@@ -69,8 +69,9 @@ CLAIM_BATCH = 4
 # Throttle waits up to this long are slept with the batch still claimed; longer ones release it first.
 HOLD_CLAIMS_SECONDS = 5.0
 # A scheduler job's run returns rather than sleep past this, and the next tick carries on. Keep it
-# below the dispatch job's interval (15 s), so ticks are not skipped while a run is still going.
-JOB_MAX_SECONDS = 12.0
+# below the dispatch job's interval (30 s, scheduler/runner.py), so runs never overlap, but close to
+# it: between runs nothing is sent, and a backlog should drain at the mailbox's rate.
+JOB_MAX_SECONDS = 25.0
 
 Clock = Callable[[], datetime]
 
@@ -138,7 +139,8 @@ def send_now(engine: Engine, config: Mapping[str, Any], message_id: uuid.UUID, *
 
 def claim_due(engine: Engine, now: datetime, worker_id: str, lease: timedelta, size: int,
               only_id: uuid.UUID | None = None) -> list[ClaimedMessage]:
-    """Claim up to `size` due messages for `worker_id` until now + lease, committed; oldest due first."""
+    """Claim up to `size` due messages for `worker_id` until now + lease, committed; oldest due first,
+    then by key."""
     due = select(OutboxMessage.id).where(
         or_(
             and_(OutboxMessage.status.in_(WAITING_STATUSES), OutboxMessage.next_attempt_at <= now),
@@ -147,7 +149,9 @@ def claim_due(engine: Engine, now: datetime, worker_id: str, lease: timedelta, s
     )
     if only_id is not None:
         due = due.where(OutboxMessage.id == only_id)
-    due = due.order_by(OutboxMessage.next_attempt_at).limit(size)
+    # The key breaks ties, so messages due at the same moment (a bulk allocation) go in the same order
+    # on every database.
+    due = due.order_by(OutboxMessage.next_attempt_at, OutboxMessage.idempotency_key).limit(size)
     if not is_sqlite(engine):
         due = due.with_for_update(skip_locked=True)
     claim = (
@@ -159,7 +163,7 @@ def claim_due(engine: Engine, now: datetime, worker_id: str, lease: timedelta, s
     with session_scope(engine, immediate=True) as session:
         rows = session.connection().execute(claim).all()
     messages = [ClaimedMessage(*row[:4], json.loads(row[4]), *row[5:]) for row in rows]
-    return sorted(messages, key=lambda message: message.next_attempt_at)
+    return sorted(messages, key=lambda message: (message.next_attempt_at, message.key))  # RETURNING has no order
 
 
 def release(engine: Engine, message_ids: list[uuid.UUID], worker_id: str) -> None:

@@ -63,8 +63,12 @@ def queue_message(
     if violations:
         reasons = "; ".join(sorted({violation.rule for violation in violations}))
         row.update(status=MessageStatus.BLOCKED, body_html="", body_text="", last_error=f"privacy guard: {reasons}", failed_at=now)
-    statement = _insert(session).values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    inserted = session.execute(statement).rowcount == 1
+    statement = (
+        _insert(session).values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
+    )
+    # RETURNING, not rowcount: through the ORM, PostgreSQL's driver reports a rowcount of -1 here.
+    inserted = session.connection().execute(statement).first() is not None
     if inserted and violations:
         session.add(
             Alert(

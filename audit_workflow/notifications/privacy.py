@@ -19,7 +19,9 @@ It looks for:
 - address: UK postcodes, and an "Address:" label;
 - plan_text: plan section headings followed by text ("Section F: ...", "Outcomes: ..." with
   several words), and any context text longer than PLAN_TEXT_MAX_CHARS or spanning lines, which
-  no label, name or ID needs to be.
+  no label, name or ID needs to be. A field the catalogue declares free text (a decline reason,
+  typed in a form with its own limit) may be as long as that limit and span lines; every other
+  rule still reads it.
 
 A violation says which rule matched and where, never the value: the excerpt gives a label as
 found ("DOB") but only the shape of a value ("x############" for a UPN), and none of the text
@@ -33,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-from .catalogue import RenderedMessage, context_leaves
+from .catalogue import KINDS, ContextLeaf, RenderedMessage, context_leaves
 
 PLAN_TEXT_MAX_CHARS = 200
 
@@ -127,10 +129,11 @@ def check_message(rendered: RenderedMessage, context: Mapping[str, Any] | None =
     violations: list[Violation] = []
     parts = [("subject", rendered.subject), ("text", rendered.text), ("html", _visible_text(rendered.html))]
     if context is not None:
+        fields = KINDS[rendered.kind].fields if rendered.kind in KINDS else {}
         for leaf in context_leaves(context):
             if isinstance(leaf.value, str):
                 parts.append((f"context {leaf.path}", leaf.value))
-                violations.extend(_long_text(leaf.path, leaf.value))
+                violations.extend(_long_text(leaf, getattr(fields.get(leaf.field), "free_text_chars", None)))
     for where, text in parts:
         for rule in RULES:
             violations.extend(Violation(rule.name, _excerpt(where, match, rule)) for match in rule.find(text))
@@ -142,12 +145,13 @@ def _visible_text(markup: str) -> str:
     return html.unescape(re.sub(r"<[^>]*>", " ", markup))
 
 
-def _long_text(path: str, value: str) -> list[Violation]:
-    if len(value) > PLAN_TEXT_MAX_CHARS:
-        return [Violation("plan_text", f"context {path}: {len(value)} characters of text (at most "
-                                       f"{PLAN_TEXT_MAX_CHARS} allowed)")]
-    if "\n" in value or "\r" in value:
-        return [Violation("plan_text", f"context {path}: text over several lines")]
+def _long_text(leaf: ContextLeaf, free_text_chars: int | None) -> list[Violation]:
+    limit = free_text_chars or PLAN_TEXT_MAX_CHARS
+    if len(leaf.value) > limit:
+        return [Violation("plan_text", f"context {leaf.path}: {len(leaf.value)} characters of text (at most "
+                                       f"{limit} allowed)")]
+    if free_text_chars is None and ("\n" in leaf.value or "\r" in leaf.value):
+        return [Violation("plan_text", f"context {leaf.path}: text over several lines")]
     return []
 
 

@@ -29,6 +29,8 @@ from .models import Alert, MessageStatus, OutboxMessage
 bp = Blueprint("notifications", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
+# Far past any real outbox; a larger page number would overflow the database's OFFSET (a 500).
+MAX_PAGE = 100_000
 DEVMAIL_SHOWN = 100
 RECENTLY_RESOLVED_SHOWN = 20
 
@@ -93,7 +95,7 @@ def outbox():
     status = request.args.get("status")
     if status not in STATUS_TAGS:
         status = None
-    page = max(1, request.args.get("page", 1, type=int))
+    page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
     query = select(OutboxMessage).where(visible)
     if status:
         query = query.where(OutboxMessage.status == status)

@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit_workflow.notifications.catalogue import (
+    DECLINE_REASON_CHARS,
     KINDS,
     LINK,
+    DisallowedField,
     OPTIONAL_TEXT,
     TEXT,
     RenderedMessage,
@@ -38,16 +40,26 @@ CANARIES = {
     "nhs_number_spaced": "943 476 5919",
     "upn": "B801200005001",
     "date_of_birth": "Date of birth: 03/04/2015",
+    "born_on": "born 3 April 2015",
+    "dob_short": "DOB 3.4.15",
+    "child_name": "Child's name: Jane Smith",
+    "first_name": "First name: Jane",
     "postcode": "SW1A 1AA",
 }
 RULE_OF = {"nhs_number": "nhs_number", "nhs_number_spaced": "nhs_number", "upn": "upn",
-           "date_of_birth": "date_of_birth", "postcode": "address"}
+           "date_of_birth": "date_of_birth", "born_on": "date_of_birth", "dob_short": "date_of_birth",
+           "child_name": "name_label", "first_name": "name_label", "postcode": "address"}
 TEXT_TYPES = (TEXT, OPTIONAL_TEXT, LINK)
 
 
 def _text_fields():
+    """Every field that can hold text: where a child's name or date of birth could be slipped in."""
     return [(kind, field) for kind in sorted(KINDS) for field, field_type in KINDS[kind].fields.items()
-            if field_type in TEXT_TYPES]
+            if field_type in TEXT_TYPES or field_type.free_text_chars]
+
+
+def test_the_free_text_fields_are_among_those_tried():
+    assert ("decline_receipt", "decline.reason") in _text_fields()
 
 
 def _with_value(kind: str, field: str, value: str) -> dict:
@@ -225,3 +237,51 @@ def test_the_real_due_dates_of_the_samples_pass():
         for kind in KINDS:
             context = sample_context(kind, on=day)
             assert check_message(render_message(kind, context), context) == []
+
+
+# --- Free text: a decline reason may use all of its form's 500 characters --------------------------
+
+
+def _decline_reason(length: int) -> str:
+    """An auditor's reason of exactly `length` characters, over two lines, as a textarea sends it."""
+    first = "I am on leave for most of the audit window and cannot finish it before it is due."
+    second = "I have told my manager and asked for a lighter load next term"
+    body = f"{first}\r\n{second}"
+    return (body + " and" * length)[: length - 1] + "."
+
+
+def test_a_decline_reason_may_fill_its_form_over_several_lines():
+    context = sample_context("decline_receipt")
+    context["decline"]["reason"] = _decline_reason(DECLINE_REASON_CHARS)
+    assert len(context["decline"]["reason"]) == DECLINE_REASON_CHARS > PLAN_TEXT_MAX_CHARS
+
+    message = render_message("decline_receipt", context)
+
+    assert check_message(message, context) == []
+    assert "I am on leave for most of the audit window" in message.text
+
+
+def test_a_decline_reason_longer_than_its_form_allows_is_refused():
+    context = sample_context("decline_receipt")
+    context["decline"]["reason"] = _decline_reason(DECLINE_REASON_CHARS + 1)
+    with pytest.raises(DisallowedField, match="must be text of at most 500 characters"):
+        render_message("decline_receipt", context)
+
+
+@pytest.mark.parametrize("canary", sorted(CANARIES))
+def test_personal_data_in_a_long_decline_reason_is_still_caught(canary):
+    context = sample_context("decline_receipt")
+    context["decline"]["reason"] = f"{_decline_reason(300)} {CANARIES[canary]}"
+    violations = check_message(render_message("decline_receipt", context), context)
+    assert RULE_OF[canary] in {violation.rule for violation in violations}
+
+
+def test_other_text_keeps_the_short_limit_and_stays_on_one_line():
+    context = sample_context("decline_receipt")
+    context["auditor"]["display_name"] = "x" * (PLAN_TEXT_MAX_CHARS + 1)
+    context["recipient"]["display_name"] = "Sam\nOkafor"
+    violations = check_message(render_message("decline_receipt", context), context)
+    assert [violation.excerpt_redacted for violation in violations] == [
+        "context recipient.display_name: text over several lines",
+        f"context auditor.display_name: {PLAN_TEXT_MAX_CHARS + 1} characters of text (at most {PLAN_TEXT_MAX_CHARS} allowed)",
+    ]

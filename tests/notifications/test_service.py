@@ -1,0 +1,187 @@
+"""The outbox's use cases: queueing once per key, the retention purge, an admin's retry and cancel,
+and the give-up window's setting."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from audit_workflow.clock import utcnow
+from audit_workflow.notifications.catalogue import sample_context
+from audit_workflow.notifications.dispatcher import dispatch_due
+from audit_workflow.notifications.models import Alert, MailSendSlot, MessageStatus, OutboxMessage
+from audit_workflow.notifications.outbox import queue_message
+from audit_workflow.notifications.service import (
+    OutboxActionRefused,
+    cancel_message,
+    purge_expired,
+    retry_message,
+)
+from audit_workflow.notifications.transports.base import TemporaryFailure
+from tests.notifications.test_dispatcher import (  # noqa: F401  (fixtures)
+    RecordingTransport,
+    add_messages,
+    config,
+    engine,
+    fake_delivery,
+    message,
+)
+
+AUDITOR = "auditor@886.example.gov.uk"
+
+
+def _queue(db, key: str, la_id, kind: str = "reminder", to: str = AUDITOR) -> OutboxMessage:
+    queue_message(db, kind=kind, to=[to], context=sample_context(kind), key=key, la_id=la_id)
+    db.commit()
+    return db.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+
+
+# --- Queueing ----------------------------------------------------------------------------------------
+
+
+def test_the_same_key_is_queued_once(db, world):
+    la_id = world.las["own"].id
+    assert queue_message(db, kind="reminder", to=[AUDITOR], context=sample_context("reminder"), key="k:1", la_id=la_id)
+    assert not queue_message(db, kind="reminder", to=["someone@else.example"], context=sample_context("reminder"),
+                             key="k:1", la_id=la_id)
+    db.commit()
+    [queued] = db.exec(select(OutboxMessage)).all()
+    assert json.loads(queued.recipients) == [AUDITOR]
+
+
+def test_a_message_rolls_back_with_the_change_that_caused_it(db, world):
+    queue_message(db, kind="reminder", to=[AUDITOR], context=sample_context("reminder"), key="k:1", la_id=world.las["own"].id)
+    db.rollback()
+    assert db.exec(select(OutboxMessage)).all() == []
+
+
+def test_a_blocked_message_keeps_no_body_and_alerts_an_admin(db, world):
+    context = sample_context("reminder")
+    context["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
+
+    assert not queue_message(db, kind="reminder", to=[AUDITOR], context=context, key="k:1", la_id=world.las["own"].id)
+    db.commit()
+
+    blocked = db.exec(select(OutboxMessage)).one()
+    assert (blocked.status, blocked.body_html, blocked.body_text) == ("blocked", "", "")
+    assert blocked.last_error == "privacy guard: date_of_birth"
+    [alert] = db.exec(select(Alert)).all()
+    assert (alert.audience, alert.kind, alert.outbox_message_id) == ("admin", "message_blocked", blocked.id)
+    assert "03/04/2015" not in alert.message
+
+
+# --- Retention --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("retention_days", [7, 30])
+def test_content_and_addresses_go_after_the_retention_period_but_status_times_and_key_stay(db, world, retention_days):
+    la_id = world.las["own"].id
+    sent = _queue(db, "k:sent", la_id)
+    sent.status, sent.attempts, sent.sent_at, sent.provider_id = MessageStatus.SENT, 1, utcnow(), "graph-id-1"
+    refused = _queue(db, "k:refused", la_id)
+    refused.status, refused.failed_at, refused.last_error = MessageStatus.PERMANENT_FAILURE, utcnow(), "Graph answered 400"
+    waiting = _queue(db, "k:waiting", la_id)
+    waiting.status = MessageStatus.RETRYING
+    db.add_all([sent, refused, waiting])
+    db.commit()
+    before = {row.idempotency_key: (row.created_at, row.sent_at, row.failed_at) for row in (sent, refused)}
+
+    oldest_just_inside = sent.created_at + timedelta(days=retention_days) - timedelta(seconds=1)
+    assert purge_expired(db, oldest_just_inside, retention_days) == 0
+    assert purge_expired(db, refused.created_at + timedelta(days=retention_days), retention_days) == 2
+    db.commit()
+
+    for key in ("k:sent", "k:refused"):
+        purged = db.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+        db.refresh(purged)
+        assert (purged.recipients, purged.subject, purged.body_html, purged.body_text) == ("[]", "", "", "")
+        assert purged.purged_at is not None
+        assert (purged.created_at, purged.sent_at, purged.failed_at) == before[key]
+    db.refresh(sent)
+    assert (sent.status, sent.attempts, sent.provider_id) == ("sent", 1, "graph-id-1")
+    db.refresh(refused)
+    assert (refused.status, refused.last_error) == ("permanent_failure", "Graph answered 400")
+    db.refresh(waiting)
+    assert waiting.purged_at is None and AUDITOR in waiting.recipients  # still to be sent: kept
+
+
+def test_the_purge_also_forgets_sends_that_left_the_rolling_day(db):
+    now = utcnow()
+    db.add_all([MailSendSlot(mailbox="m", started_at=now - timedelta(hours=25), recipients=1),
+                MailSendSlot(mailbox="m", started_at=now - timedelta(hours=23), recipients=1)])
+    db.commit()
+    purge_expired(db, now, 7)
+    db.commit()
+    assert [slot.started_at for slot in db.exec(select(MailSendSlot)).all()] == [now - timedelta(hours=23)]
+
+
+def test_a_purged_message_cannot_be_sent_again(db, world):
+    failed = _queue(db, "k:1", world.las["own"].id)
+    failed.status = MessageStatus.TECHNICAL_FAILURE
+    db.add(failed)
+    db.commit()
+    purge_expired(db, utcnow() + timedelta(days=8), 7)
+    db.commit()
+    db.refresh(failed)
+    with pytest.raises(OutboxActionRefused, match="not yet been deleted"):
+        retry_message(db, failed, world.user("admin"), utcnow())
+
+
+# --- Retry and cancel -------------------------------------------------------------------------------
+
+
+def test_sending_a_failed_message_again_opens_a_new_window_and_resolves_its_alert(db, world):
+    failed = _queue(db, "k:1", world.las["own"].id)
+    failed.status, failed.failed_at = MessageStatus.PERMANENT_FAILURE, utcnow()
+    db.add_all([failed, Alert(la_id=failed.la_id, audience="coordinator", kind="message_failed", message="refused",
+                              outbox_message_id=failed.id)])
+    db.commit()
+    admin, now = world.user("admin"), utcnow()
+
+    retry_message(db, failed, admin, now)
+    db.commit()
+
+    assert (failed.status, failed.requeued_at, failed.next_attempt_at, failed.failed_at) == ("queued", now, now, None)
+    alert = db.exec(select(Alert)).one()
+    assert (alert.resolved_at, alert.resolved_by_id) == (now, admin.id)
+    with pytest.raises(OutboxActionRefused, match="Only a failed message"):
+        retry_message(db, failed, admin, now)
+
+
+@pytest.mark.parametrize("status", ["sending", "sent", "blocked", "cancelled", "permanent_failure"])
+def test_only_a_waiting_message_can_be_cancelled(db, world, status):
+    message = _queue(db, "k:1", world.las["own"].id)
+    message.status = status
+    db.add(message)
+    db.commit()
+    with pytest.raises(OutboxActionRefused, match="waiting to be sent"):
+        cancel_message(db, message)
+    assert message.status == status
+
+
+@pytest.mark.parametrize("status", ["queued", "retrying"])
+def test_a_waiting_message_is_cancelled_and_never_sent(db, world, engine, config, status):
+    message = _queue(db, "k:1", world.las["own"].id)
+    message.status = status
+    db.add(message)
+    db.commit()
+    cancel_message(db, message)
+    db.commit()
+    transport = RecordingTransport()
+    assert dispatch_due(engine, config, delivery=fake_delivery(transport)) == {}
+    assert (message.status, transport.sends) == ("cancelled", [])
+
+
+# --- The give-up window -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("give_up_hours", "age_hours", "status"), [(1, 0.5, "retrying"), (1, 1.5, "technical_failure"),
+                                                                    (24, 5, "retrying")])
+def test_the_give_up_window_is_a_setting(engine, config, give_up_hours, age_hours, status):
+    [key] = add_messages(engine, 1, created_at=utcnow() - timedelta(hours=age_hours))
+    transport = RecordingTransport({key: [TemporaryFailure("Microsoft Graph answered 503", status=503)]})
+    dispatch_due(engine, {**config, "MAIL_GIVE_UP_HOURS": give_up_hours}, delivery=fake_delivery(transport))
+    assert message(engine, key).status == status
