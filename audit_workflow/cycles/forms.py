@@ -186,7 +186,7 @@ class ReassignForm(FlaskForm):
 
 
 class DeclineForm(FlaskForm):
-    reason = reason_field("Why are you declining this audit?", "For example, you know the family, or you will be away before it is due.")
+    reason = reason_field("Why are you declining this audit?", "For example, a conflict of interest, or you will be away before it is due. Do not name the child or their family.")
     submit = SubmitField("Decline the audit", widget=GovSubmitInput())
 
 

@@ -639,6 +639,16 @@ def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, act
             assignments=[_email_plan(db.get(Plan, assignment.plan_id), replacement.due_date)],
         ),
     )
+    previous_auditor = db.get(User, assignment.auditor_id)
+    if previous_auditor.active:  # so they stop work on it (and delete their copy of the plan)
+        queue_message(
+            db, kind="withdrawal", to=[previous_auditor.email], la_id=cycle.la_id, assignment_id=assignment.id,
+            key=f"assignment:{assignment.id}:withdrawn",
+            context=_email_context(
+                db, cycle.la_id, previous_auditor.display_name, cycle={"name": cycle.name},
+                assignment={"system_id": db.get(Plan, assignment.plan_id).system_id, "due_date": assignment.due_date},
+            ),
+        )
     return replacement
 
 

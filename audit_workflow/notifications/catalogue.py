@@ -141,6 +141,11 @@ KINDS: dict[str, MessageKind] = {
             PLAN_LIST_FIELDS,
         ),
         MessageKind(
+            "withdrawal", "auditor",
+            "Audit of {{ assignment.system_id }} passed to another auditor – {{ cycle.name }}",
+            {**CHASE_FIELDS, "cycle.name": TEXT},
+        ),
+        MessageKind(
             "moderation_assignment", "moderator",
             _PLAN_COUNT + "{{ n }} EHCP audit{{ 's' if n != 1 }} to moderate – {{ cycle.name }}",
             PLAN_LIST_FIELDS,
@@ -320,6 +325,7 @@ def _samples(day: date) -> dict[str, dict[str, Any]]:
     return {
         "assignment": plan_list,
         "reassignment": {**plan_list, "assignments": plans[:1]},
+        "withdrawal": {**chase, "cycle": cycle, "assignment": {"system_id": "NM-100123", "due_date": due}},
         "moderation_assignment": {**plan_list, "recipient": {"display_name": "Tom Reid"}, "assignments": plans[1:]},
         "decline_receipt": {
             **chase, "recipient": coordinator, "auditor": auditor,

@@ -166,7 +166,7 @@ def test_only_a_not_started_audit_can_be_declined(db, la, cycle, coordinator):
 
 
 @time_machine.travel(MONDAY, tick=False)
-def test_reassignment_withdraws_the_old_assignment_and_tells_the_new_auditor(db, la, cycle, coordinator):
+def test_reassignment_withdraws_the_old_assignment_and_tells_both_auditors(db, la, cycle, coordinator):
     north, south, other_north = add_auditors(db, la, 3, teams=("Team X", "Team Y", "Team X"))
     service.add_auditor(db, cycle, north, 1)
     original = service.allocate_cycle(db, cycle, coordinator).assignments[0]
@@ -184,6 +184,9 @@ def test_reassignment_withdraws_the_old_assignment_and_tells_the_new_auditor(db,
     email = messages(db, "reassignment")[0]
     assert email.idempotency_key == f"assignment:{original.id}:reassigned:{other_north.id}"
     assert json.loads(email.recipients) == [other_north.email] and email.assignment_id == replacement.id
+    [withdrawal] = messages(db, "withdrawal")
+    assert (json.loads(withdrawal.recipients), withdrawal.idempotency_key) == ([north.email], f"assignment:{original.id}:withdrawn")
+    assert db.get(Plan, original.plan_id).system_id in withdrawal.subject and "no longer need to do it" in withdrawal.body_text
     with pytest.raises(CycleError, match="not started or in progress"):
         service.reassign(db, original, north.id, coordinator)
 

@@ -22,7 +22,7 @@ from audit_workflow.notifications.privacy import check_message
 ALL_KINDS = sorted(KINDS)
 FEEDBACK_KINDS = ["feedback_invitation", "feedback_reminder"]
 EXPECTED_KINDS = {
-    "assignment", "reassignment", "decline_receipt", "reminder", "due_today", "overdue", "escalation",
+    "assignment", "reassignment", "withdrawal", "decline_receipt", "reminder", "due_today", "overdue", "escalation",
     "moderation_assignment", "coordinator_digest", "feedback_invitation", "feedback_reminder", "test_message",
 }
 
