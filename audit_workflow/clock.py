@@ -13,3 +13,11 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return datetime.now(ENGLAND).date()
+
+
+def england_time(moment: datetime | None, *, seconds: bool = False) -> str:
+    """A moment as people in England read it, e.g. "3 March 2026, 14:05" ("" for none)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ENGLAND)
+    return f"{local.day} {local:%B %Y, %H:%M}" + (f":{local:%S}" if seconds else "")

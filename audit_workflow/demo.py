@@ -23,7 +23,7 @@ from .auth.models import Role, User
 from .auth.service import create_user
 from .authorities.models import LocalAuthority
 from .authorities.service import create_local_authority
-from .clock import today, utcnow
+from .clock import today
 from .cycles.models import Assignment, AuditCycle
 from .cycles.service import (
     CycleSettings, add_auditors_by_email, allocate_cycle, close_cycle, create_cycle, draw_sample, open_cycle,

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, or_, select
 
 from ..access import allow, require_user
 from ..auth.models import Role, User
-from ..clock import ENGLAND, utcnow
+from ..clock import england_time, utcnow
 from ..db import get_session
 from ..web import navigation
 from ..web.views import HEALTH_CHECKS
@@ -75,13 +74,6 @@ def recipient_role(message: OutboxMessage) -> str:
 
 def recipients_of(message: OutboxMessage) -> list[str]:
     return json.loads(message.recipients)
-
-
-def england_time(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(ENGLAND)
-    return f"{local.day} {local:%B %Y, %H:%M}"
 
 
 # --- Outbox ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ heartbeat and lease holder, the last run of each job, and anything that needs ac
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 
 from ..access import allow
 from ..auth.models import Role
-from ..clock import ENGLAND, utcnow
+from ..clock import england_time, utcnow
 from ..db import get_session
 from ..web import navigation
 from ..web.views import HEALTH_CHECKS
@@ -55,7 +56,7 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
     live = lease is not None and lease.expires_at > now
     alerts = []
     if not live:
-        since = f"since {england_time(lease.heartbeat_at)}" if lease else "ever"
+        since = f"since {england_time(lease.heartbeat_at, seconds=True)}" if lease else "ever"
         alerts.append(Alert("no_heartbeat", f"No scheduler is running: there has been no heartbeat {since}. Emails are not being sent."))
     purge_alert = retention_alert(runs.get("retention_purge"), now)
     if purge_alert:
@@ -63,7 +64,7 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
     for job in TIMETABLE:
         run = runs.get(job.id)
         if run and run.status == RunStatus.FAILED:
-            alerts.append(Alert(f"{job.id}_failed", f"The last {job.id} run failed at {england_time(run.finished_at)}: {run.error}"))
+            alerts.append(Alert(f"{job.id}_failed", f"The last {job.id} run failed at {england_time(run.finished_at, seconds=True)}: {run.error}"))
         if run and run.warning:
             alerts.append(Alert(f"{job.id}_warning", f"{job.id}: {run.warning}"))
     return SchedulerStatus(
@@ -76,18 +77,12 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
     )
 
 
-def england_time(moment: datetime | None) -> str:
-    if moment is None:
-        return "Never"
-    local = moment.astimezone(ENGLAND)
-    return f"{local.day} {local:%B %Y at %H:%M:%S}"
-
-
 @bp.get("/admin/scheduler")
 @allow(Role.ADMIN)
 def status():
     return render_template(
-        "scheduler/status.html", status=scheduler_status(get_session(), utcnow()), england_time=england_time,
+        "scheduler/status.html", status=scheduler_status(get_session(), utcnow()),
+        england_time=functools.partial(england_time, seconds=True),
         heartbeat_every=heartbeat_seconds(current_app.config), handover_within=handover_seconds(current_app.config),
     )
 
