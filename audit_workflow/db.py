@@ -14,6 +14,8 @@ ENGINE_KEY = "audit_workflow.engine"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    # Error messages would otherwise carry the statement's values (typed text) into logs (check 9).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
