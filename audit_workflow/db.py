@@ -13,6 +13,10 @@ from sqlmodel import Session, create_engine
 ENGINE_KEY = "audit_workflow.engine"
 
 
+class ConcurrentChange(Exception):
+    """Someone else changed the row between our read and our write; the web answers 409."""
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     # Error messages would otherwise carry the statement's values (typed text) into logs (check 9).
     kwargs.setdefault("hide_parameters", True)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from ..auth.models import Role, User
 from ..clock import today, utcnow
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleStatus
+from ..cycles.transitions import move_assignment
 from ..framework import AuditResult, Framework, Section, SectionResult, grade_audit, grade_section
 from ..notifications.catalogue import RenderedMessage
 from ..notifications.privacy import check_message
@@ -125,9 +126,8 @@ def start_audit(db: Session, assignment: Assignment, auditor: User) -> Audit:
         la_id=assignment.la_id, assignment_id=assignment.id, framework_version_id=version.id,
         started_at=now, updated_at=now,
     )
-    assignment.status = AssignmentStatus.IN_PROGRESS
-    assignment.started_at = now
-    db.add_all([audit, assignment])
+    move_assignment(db, assignment, ACTIVE_STATUSES, AssignmentStatus.IN_PROGRESS, started_at=now)
+    db.add(audit)
     db.flush()
     _record(db, audit, auditor, AuditAction.STARTED)
     return audit
@@ -162,6 +162,7 @@ def save_section(
     section rather than this one. Nothing is stored when anything is refused."""
     _check_is_the_auditor(db, audit, actor)
     _check_draft(audit)
+    _check_still_assigned(db, audit)
     _check_cycle_open(db, audit)
     framework = framework_for_audit(db, audit)
     try:
@@ -204,6 +205,7 @@ def summary(db: Session, audit: Audit) -> AuditSummary:
 def submit_audit(db: Session, audit: Audit, actor: User) -> Audit:
     _check_is_the_auditor(db, audit, actor)
     _check_draft(audit)
+    _check_still_assigned(db, audit)
     _check_cycle_open(db, audit)
     result = summary(db, audit)
     if not result.complete:
@@ -214,10 +216,9 @@ def submit_audit(db: Session, audit: Audit, actor: User) -> Audit:
     audit.overall_explanation = result.result.explanation
     audit.score = result.result.score
     audit.submitted_at = audit.updated_at = now
-    assignment = db.get(Assignment, audit.assignment_id)
-    assignment.status = AssignmentStatus.SUBMITTED
-    assignment.submitted_at = now
-    db.add_all([audit, assignment])
+    move_assignment(db, db.get(Assignment, audit.assignment_id), [AssignmentStatus.IN_PROGRESS],
+                    AssignmentStatus.SUBMITTED, submitted_at=now)
+    db.add(audit)
     db.flush()
     _record(db, audit, actor, AuditAction.SUBMITTED)
     return audit
@@ -240,10 +241,9 @@ def reopen_audit(db: Session, audit: Audit, coordinator: User, reason: str) -> A
     audit.status = AuditStatus.DRAFT
     audit.overall_grade = audit.overall_explanation = audit.score = audit.submitted_at = None
     audit.updated_at = utcnow()
-    assignment = db.get(Assignment, audit.assignment_id)
-    assignment.status = AssignmentStatus.IN_PROGRESS
-    assignment.submitted_at = None
-    db.add_all([audit, assignment])
+    move_assignment(db, db.get(Assignment, audit.assignment_id), [AssignmentStatus.SUBMITTED],
+                    AssignmentStatus.IN_PROGRESS, submitted_at=None)
+    db.add(audit)
     db.flush()
     _record(db, audit, coordinator, AuditAction.REOPENED, reason=reason)
     return audit
@@ -272,6 +272,13 @@ def _check_is_the_auditor(db: Session, audit: Audit, actor: User) -> None:
 def _check_draft(audit: Audit) -> None:
     if audit.status != AuditStatus.DRAFT:
         raise AuditStateError("This audit has been submitted, so it cannot be changed. Ask your coordinator to reopen it.")
+
+
+def _check_still_assigned(db: Session, audit: Audit) -> None:
+    """A plan reassigned to someone else is theirs now: the first auditor's draft stops there."""
+    assignment = db.get(Assignment, audit.assignment_id)
+    if assignment.status == AssignmentStatus.WITHDRAWN:
+        raise AuditStateError("This plan has been passed to another auditor, so you cannot change its audit")
 
 
 def _check_cycle_open(db: Session, audit_or_assignment: Audit | Assignment) -> None:

@@ -27,6 +27,7 @@ from ..plans.models import Plan
 from ..plans.reference import key_stage_label, need_label, plan_type_label, setting_type_label
 from ..workdays import BeyondHolidayData, WorkingCalendar
 from . import allocation, sampling
+from .transitions import move_assignment
 from .models import (
     ACTIVE_STATUSES,
     HELD_STATUSES,
@@ -625,7 +626,7 @@ def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, act
     if new_auditor is None:
         raise CycleError("Choose an auditor from the cycle's pool who is not on the plan's writing team and has not declined it",
                          "auditor")
-    assignment.status = AssignmentStatus.WITHDRAWN
+    move_assignment(db, assignment, ACTIVE_STATUSES, AssignmentStatus.WITHDRAWN)
     replacement = Assignment(la_id=cycle.la_id, cycle_id=cycle.id, plan_id=assignment.plan_id, auditor_id=new_auditor.id,
                              kind=assignment.kind, due_date=due_date_for(db, cycle))
     db.add_all([assignment, replacement])
@@ -659,9 +660,8 @@ def decline(db: Session, assignment: Assignment, reason: str) -> None:
     if assignment.status != AssignmentStatus.NOT_STARTED:
         raise CycleError("You can only decline an audit you have not started. Ask your coordinator to reassign it.")
     reason = _reason(reason)
-    assignment.status, assignment.declined_at, assignment.decline_reason = AssignmentStatus.DECLINED, utcnow(), reason
-    db.add(assignment)
-    db.flush()
+    move_assignment(db, assignment, [AssignmentStatus.NOT_STARTED], AssignmentStatus.DECLINED,
+                    declined_at=utcnow(), decline_reason=reason)
     coordinators = [user for user in db.exec(select(User).where(User.la_id == cycle.la_id, User.active)).all()
                     if user.has_role(Role.COORDINATOR)]
     if not coordinators:

@@ -5,6 +5,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from ..db import ConcurrentChange
+
 PAGES = {
     400: ("There is a problem with your request", ["Check what you entered and try again."]),
     401: ("Your session has ended", ["You have been signed out. Sign in again to carry on; anything you saved is kept."]),
@@ -51,7 +53,7 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.rollback()
         if is_concurrent_change(error):
-            app.logger.warning("concurrent change refused on %s: %s", request.endpoint, type(error.orig).__name__)
+            app.logger.warning("concurrent change refused on %s: %s", request.endpoint, type(getattr(error, "orig", error)).__name__)
             return render_error(409)
         app.logger.exception("unhandled error on %s", request.endpoint)
         return render_error(500)
@@ -64,6 +66,8 @@ CONCURRENT_SQLITE_MESSAGES = ("UNIQUE constraint failed", "database is locked")
 
 def is_concurrent_change(error: BaseException) -> bool:
     """Two requests racing for the same row: the loser is told to reload, not shown a 500."""
+    if isinstance(error, ConcurrentChange):
+        return True
     if not isinstance(error, DBAPIError):
         return False
     if getattr(error.orig, "sqlstate", None) in CONCURRENT_SQLSTATES:

@@ -279,6 +279,19 @@ def test_a_closed_cycles_audits_cannot_be_started_changed_or_submitted(db, world
     assert started.status == AuditStatus.DRAFT and other.status == AssignmentStatus.NOT_STARTED
 
 
+def test_once_the_plan_is_reassigned_the_first_auditors_draft_cannot_be_saved_or_submitted(db, audit, assignment, auditor, framework):
+    save_all(db, audit, auditor, band_ticks(framework))
+    assignment.status = AssignmentStatus.WITHDRAWN  # what cycles.service.reassign does to the old assignment
+    db.add(assignment)
+    db.flush()
+
+    with pytest.raises(AuditStateError, match="passed to another auditor"):
+        save_section(db, audit, "A", [], "", auditor)
+    with pytest.raises(AuditStateError, match="passed to another auditor"):
+        submit_audit(db, audit, auditor)
+    assert (audit.status, assignment.status) == (AuditStatus.DRAFT, AssignmentStatus.WITHDRAWN)
+
+
 def test_a_closed_cycles_audit_cannot_be_reopened(db, world, submitted, assignment):
     close_the_cycle(db, assignment)
     with pytest.raises(AuditStateError, match="is closed"):

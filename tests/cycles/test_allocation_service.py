@@ -9,14 +9,17 @@ import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from audit_workflow.audits.service import start_audit
 from audit_workflow.authorities.models import ClosureDay
 from audit_workflow.cycles import progress, service
 from audit_workflow.cycles.models import HELD_STATUSES, AllocationRun, Assignment, AssignmentStatus, CycleStatus
 from audit_workflow.cycles.service import CycleError, CycleSettings
 from audit_workflow.notifications.models import OutboxMessage
+from audit_workflow.db import get_engine
 from audit_workflow.plans.models import Plan
+from audit_workflow.web.errors import is_concurrent_change
 from tests.cycles.conftest import add_auditors, add_register
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -262,3 +265,34 @@ def test_only_active_auditors_of_the_la_join_the_pool(db, world, la, cycle):
     with pytest.raises(CycleError, match="from 1 to 500"):
         service.add_auditor(db, cycle, world.user("auditor"), 0)
     assert len(service.add_auditors_by_email(db, cycle, [], 4)) == 1  # every active auditor in the LA: the world's one
+
+
+@time_machine.travel(MONDAY, tick=False)
+@pytest.mark.parametrize("late_move", ["start", "decline", "reassign"])
+def test_a_change_racing_a_reassignment_is_refused_and_the_plan_keeps_one_live_assignment(app, db, la, cycle, coordinator,
+                                                                                          late_move):
+    """The coordinator reassigns in one request while, in another, the auditor (who saw the plan
+    as not started) starts or declines it, or a second coordinator reassigns it too."""
+    first, second, third = add_auditors(db, la, 3, teams=("Team X",))
+    service.add_auditor(db, cycle, first, 30)
+    assignment = service.allocate_cycle(db, cycle, coordinator).assignments[0]
+    service.add_auditor(db, cycle, second, 30)
+    service.add_auditor(db, cycle, third, 30)
+    db.commit()
+    assert assignment.status == AssignmentStatus.NOT_STARTED  # what the late request saw
+
+    with Session(get_engine(app), expire_on_commit=False) as other_request:
+        service.reassign(other_request, other_request.get(Assignment, assignment.id), second.id, coordinator)
+        other_request.commit()
+
+    late = {
+        "start": lambda: start_audit(db, assignment, first),
+        "decline": lambda: service.decline(db, assignment, "Away before it is due"),
+        "reassign": lambda: service.reassign(db, assignment, third.id, coordinator),
+    }[late_move]
+    with pytest.raises(Exception) as refused:
+        late()
+    assert is_concurrent_change(refused.value)
+    db.rollback()
+    live = [(a.auditor_id, a.status) for a in held(db, cycle) if a.plan_id == assignment.plan_id]
+    assert live == [(second.id, AssignmentStatus.NOT_STARTED)]
