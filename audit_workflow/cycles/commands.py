@@ -61,8 +61,9 @@ def create(la_code, name, start, end, due_working_days, target, strata):
             sample_size=size, sample_share=share, strata=tuple(service.split_strata(strata.replace(" ", ""))),
         )
         cycle = service.create_cycle(db, la.id, settings)
-        click.echo(f"Created {cycle.name} for {la.name} (draft).")
-        click.echo(str(cycle.id))
+    # Only once committed: a script must never be handed the id of a cycle that does not exist.
+    click.echo(f"Created {cycle.name} for {la.name} (draft).")
+    click.echo(str(cycle.id))
 
 
 @cycle_cli.command("sample", cls=BadInputExitsOne)

@@ -90,6 +90,11 @@ class CycleSettings:
         return cls(strata=tuple(split_strata(cycle.strata)), **values)
 
 
+# More plans than any LA holds (England has about 640,000 in all); keeps numbers within the database's integers.
+MAX_SAMPLE_PLANS = 1_000_000
+SEED_LIMIT = 2**31  # recorded in an INTEGER column
+
+
 def parse_target(text: str) -> tuple[int | None, float | None]:
     """A target sample as coordinators write it: "60" plans, or "10%" of the register."""
     cleaned = (text or "").strip().replace(" ", "")
@@ -127,8 +132,8 @@ def _check(settings: CycleSettings) -> None:
         raise CycleError("The end of the period must be the same as or after its start", "period_end")
     if settings.sample_size is not None and settings.sample_share is not None:
         raise CycleError("Give the target as a number of plans or a percentage, not both", "target")
-    if settings.sample_size is not None and settings.sample_size < 1:
-        raise CycleError("The target must be at least 1 plan", "target")
+    if settings.sample_size is not None and not 1 <= settings.sample_size <= MAX_SAMPLE_PLANS:
+        raise CycleError(f"The target must be from 1 to {MAX_SAMPLE_PLANS:,} plans", "target")
     if settings.sample_share is not None and not 0 < settings.sample_share <= 1:
         raise CycleError("The target percentage must be more than 0% and no more than 100%", "target")
     unknown = set(settings.strata) - set(STRATA_FIELDS)
@@ -251,7 +256,9 @@ def draw_sample(db: Session, cycle: AuditCycle, size: int | None = None, seed: i
     if not 1 <= size <= len(rows):
         raise CycleError(f"The sample must be between 1 and {len(rows)} plans (the number in the register)", "size")
     if seed is None:
-        seed = secrets.randbelow(2**31)
+        seed = secrets.randbelow(SEED_LIMIT)
+    elif not 0 <= seed < SEED_LIMIT:
+        raise CycleError(f"The seed must be a whole number from 0 to {SEED_LIMIT - 1}", "seed")
     population = [sampling.SampleUnit(row[0], dict(zip(strata, row[1:]))) for row in rows]
     draw = sampling.stratified_sample(population, size, strata, seed)
 

@@ -46,6 +46,7 @@ def test_a_target_that_is_neither_is_refused(text):
     ({"name": "  "}, "name"),
     ({"period_end": date(2026, 8, 1)}, "period_end"),
     ({"sample_size": 0}, "target"),
+    ({"sample_size": 99_999_999_999}, "target"),  # beyond the database's integers: refused, not a 500
     ({"sample_size": None, "sample_share": 1.5}, "target"),
     ({"sample_share": 0.1}, "target"),
     ({"strata": ("child_name",)}, "strata"),

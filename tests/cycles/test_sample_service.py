@@ -59,6 +59,14 @@ def test_a_size_outside_the_register_is_refused(db, la, size):
     assert refusal.value.field == "size"
 
 
+@pytest.mark.parametrize("seed", [-1, 2**31, 99_999_999_999])
+def test_a_seed_the_database_cannot_record_is_refused(db, la, seed):
+    add_register(db, la, 5)
+    with pytest.raises(CycleError, match="from 0 to 2147483647") as refusal:
+        service.draw_sample(db, new_cycle(db, la), size=2, seed=seed)
+    assert refusal.value.field == "seed"
+
+
 def test_no_target_and_no_size_is_refused(db, la):
     add_register(db, la, 5)
     with pytest.raises(CycleError, match="how many plans"):
