@@ -17,24 +17,13 @@ from ..clock import today, utcnow
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleStatus
 from ..cycles.transitions import move_assignment
 from ..framework import AuditResult, Framework, Section, SectionResult, grade_audit, grade_section
-from ..notifications.catalogue import RenderedMessage
-from ..notifications.privacy import check_message
+from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
 from .frameworks import active_framework, framework_for_audit
 from .models import Audit, AuditAction, AuditHistory, AuditStatus, SectionJudgement
 
 COMMENT_MAX_LENGTH = 4000
 REASON_MAX_LENGTH = 1000
-
-# What the privacy guard's rules find, in words for the person who typed it. Its plan_text rule is
-# left out: an auditor's remark rightly names sections ("Section F: not quantified").
-PERSONAL_DATA_FOUND = {
-    "nhs_number": "an NHS number",
-    "upn": "a UPN",
-    "date_of_birth": "a date of birth or age",
-    "name_label": "a child's name",
-    "address": "an address or postcode",
-}
 
 
 class AuditError(ValueError):
@@ -313,20 +302,13 @@ def _checked_comment(comment: str | None) -> str:
 
 
 def _refuse_personal_data(text: str, field: str) -> None:
-    found = _personal_data_in(text)
+    found = personal_data_in(text)
     if found:
         raise AuditError(
             f"Remove {' and '.join(found)} from the {field}. This service must not hold a child's personal "
             "details: write about the plan's quality in your own words.",
             field=field,
         )
-
-
-def _personal_data_in(text: str) -> list[str]:
-    # The guard checks rendered emails; a comment is checked as the plain-text body of one.
-    violations = check_message(RenderedMessage(kind="audit_comment", subject="", html="", text=text))
-    rules = dict.fromkeys(violation.rule for violation in violations)
-    return [PERSONAL_DATA_FOUND[rule] for rule in rules if rule in PERSONAL_DATA_FOUND]
 
 
 def _record(db: Session, audit: Audit, actor: User, action: AuditAction, *, section_code: str | None = None,

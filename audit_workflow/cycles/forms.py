@@ -142,12 +142,12 @@ class SampleForm(FlaskForm):
 
 class AddPlanForm(FlaskForm):
     system_id = StringField("System ID", widget=GovTextInput(), validators=[InputRequired("Enter the plan's System ID"), Length(max=64)])
-    reason = reason_field("Why add this plan?", "For example, a complaint about this plan, or a new writer's first plan.")
+    reason = reason_field("Why add this plan?", "For example, a complaint about this plan, or a new writer's first plan. Do not name the child or their family.")
     submit = SubmitField("Add to the sample", widget=GovSubmitInput())
 
 
 class RemovePlanForm(FlaskForm):
-    reason = reason_field("Why remove this plan?", "For example, the plan has ceased, or the child has moved to another LA.")
+    reason = reason_field("Why remove this plan?", "For example, the plan has ceased, or the child has moved to another LA. Do not name the child or their family.")
     submit = SubmitField("Remove from the sample", widget=GovSubmitInput())
 
 

@@ -23,6 +23,7 @@ from ..auth.models import Discipline, Role, User
 from ..authorities.models import ClosureDay, LocalAuthority
 from ..clock import today, utcnow
 from ..notifications.outbox import queue_message
+from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
 from ..plans.reference import key_stage_label, need_label, plan_type_label, setting_type_label
 from ..workdays import BeyondHolidayData, WorkingCalendar
@@ -289,6 +290,10 @@ def _reason(reason: str) -> str:
         raise CycleError("Enter a reason", "reason")
     if len(cleaned) > 500:
         raise CycleError("The reason must be 500 characters or fewer", "reason")
+    found = personal_data_in(cleaned)
+    if found:
+        raise CycleError(f"Remove {' and '.join(found)} from the reason. This service must not hold a child's "
+                         "personal details.", "reason")
     return cleaned
 
 

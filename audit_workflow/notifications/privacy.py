@@ -140,6 +140,24 @@ def check_message(rendered: RenderedMessage, context: Mapping[str, Any] | None =
     return list(dict.fromkeys(violations))  # one of each, in the order found
 
 
+# What the rules find in text a person typed (a comment, a reason), in words for them. The
+# plan_text rule is left out: staff rightly write about a plan ("Section F: not quantified").
+PERSONAL_DATA_IN_WORDS = {
+    "nhs_number": "an NHS number",
+    "upn": "a UPN",
+    "date_of_birth": "a date of birth or age",
+    "name_label": "a child's name",
+    "address": "an address or postcode",
+}
+
+
+def personal_data_in(typed: str) -> list[str]:
+    """The kinds of a child's personal details found in typed text, in words, e.g. ["a UPN"]."""
+    violations = check_message(RenderedMessage(kind="typed_text", subject="", html="", text=typed))
+    rules = dict.fromkeys(violation.rule for violation in violations)
+    return [PERSONAL_DATA_IN_WORDS[rule] for rule in rules if rule in PERSONAL_DATA_IN_WORDS]
+
+
 def _visible_text(markup: str) -> str:
     # Tags become spaces, so a label in one cell and its value in the next stay next to each other.
     return html.unescape(re.sub(r"<[^>]*>", " ", markup))

@@ -296,3 +296,14 @@ def test_a_change_racing_a_reassignment_is_refused_and_the_plan_keeps_one_live_a
     db.rollback()
     live = [(a.auditor_id, a.status) for a in held(db, cycle) if a.plan_id == assignment.plan_id]
     assert live == [(second.id, AssignmentStatus.NOT_STARTED)]
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_a_decline_reason_naming_the_childs_details_is_refused_before_anything_is_emailed(db, la, cycle, coordinator):
+    [auditor] = add_auditors(db, la, 1, teams=("Team X",))
+    service.add_auditor(db, cycle, auditor, 30)
+    assignment = service.allocate_cycle(db, cycle, coordinator).assignments[0]
+    with pytest.raises(CycleError, match="a date of birth") as refusal:
+        service.decline(db, assignment, "I taught him, DOB 03/04/2015")
+    assert refusal.value.field == "reason"
+    assert assignment.status == AssignmentStatus.NOT_STARTED and messages(db, "decline_receipt") == []

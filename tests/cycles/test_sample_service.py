@@ -158,3 +158,22 @@ def test_the_margin_of_error_is_shown_with_its_numbers(db, la):
     assert overview.margin.sample_size == 60 and 11.5 < overview.margin.percentage_points < 12.5
     assert overview.margin.sizes_for[5] > overview.margin.sizes_for[10] > 0
     assert progress.margin_for(0, 600) is None and progress.margin_for(10, 0) is None
+
+
+@pytest.mark.parametrize("reason, found", [
+    ("Child's name: Jane Doe, complaint from mum", "a child's name"),
+    ("Moved away, DOB 03/04/2015", "a date of birth"),
+    ("New address 12 Mill Lane, NM1 2AB", "an address or postcode"),
+])
+def test_a_reason_with_a_childs_personal_details_is_refused_and_nothing_is_kept(db, la, coordinator, reason, found):
+    add_register(db, la, 30)
+    cycle = new_cycle(db, la)
+    drawn = service.draw_sample(db, cycle, size=5, seed=4)
+    outside = db.exec(select(Plan).where(Plan.la_id == la.id, Plan.id.not_in(drawn))).first()
+    with pytest.raises(CycleError, match=found) as refusal:
+        service.add_to_sample(db, cycle, outside.system_id, reason, coordinator.id)
+    assert refusal.value.field == "reason" and outside.id not in sampled_ids(db, cycle)
+    entry = db.exec(select(CyclePlan).where(CyclePlan.cycle_id == cycle.id)).first()
+    with pytest.raises(CycleError, match=found):
+        service.remove_from_sample(db, entry, reason, coordinator.id)
+    assert entry.plan_id in sampled_ids(db, cycle)
