@@ -70,20 +70,26 @@ class AuditorAssignment:
     assignment: Assignment
     plan: Plan
     audit: Audit | None
+    cycle_open: bool  # a closed cycle's audits are read-only
 
     @property
     def overdue(self) -> bool:
-        return self.assignment.status in ACTIVE_STATUSES and self.assignment.due_date < today()
+        return self.cycle_open and self.assignment.status in ACTIVE_STATUSES and self.assignment.due_date < today()
 
     @property
     def can_start(self) -> bool:
-        return self.audit is None and self.assignment.status in ACTIVE_STATUSES
+        return self.cycle_open and self.audit is None and self.assignment.status in ACTIVE_STATUSES
+
+    @property
+    def can_continue(self) -> bool:
+        return self.cycle_open and self.audit is not None and self.audit.status == AuditStatus.DRAFT
 
 
 def assignments_for_auditor(db: Session, auditor: User) -> list[AuditorAssignment]:
     rows = db.exec(
-        select(Assignment, Plan, Audit)
+        select(Assignment, Plan, Audit, AuditCycle.status)
         .join(Plan, Plan.id == Assignment.plan_id)
+        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
         .join(Audit, Audit.assignment_id == Assignment.id, isouter=True)
         .where(
             Assignment.la_id == auditor.la_id,
@@ -92,7 +98,8 @@ def assignments_for_auditor(db: Session, auditor: User) -> list[AuditorAssignmen
         )
         .order_by(Assignment.due_date, Plan.system_id)
     ).all()
-    return [AuditorAssignment(assignment, plan, audit) for assignment, plan, audit in rows]
+    return [AuditorAssignment(assignment, plan, audit, cycle_status != CycleStatus.CLOSED)
+            for assignment, plan, audit, cycle_status in rows]
 
 
 def audit_for_assignment(db: Session, assignment: Assignment) -> Audit | None:

@@ -14,6 +14,7 @@ from audit_workflow.audits.service import save_section, start_audit, submit_audi
 from audit_workflow.auth.models import UserSession
 from audit_workflow.auth.service import create_user
 from audit_workflow.clock import utcnow
+from audit_workflow.cycles.models import CycleStatus
 from audit_workflow.framework import Band, default_framework, grade_audit, grade_section
 from tests.audits.test_service import assign, band_ticks, fast_password_hashing, save_all, varied_ticks  # noqa: F401
 from tests.conftest import TEST_PASSWORD, csrf_token, sign_in
@@ -85,6 +86,23 @@ def test_my_audits_lists_the_auditors_own_plans_with_what_to_do_next(db, world, 
     # Only a plan not yet started can be declined (it goes back to the coordinator's queue).
     assert html.count(">Decline<") == 1 and "Decline<span class=\"govuk-visually-hidden\"> audit of LATE-1" in html
     assert 'href="/my-audits"' in page(as_auditor.get("/"))  # in the navigation
+
+
+def test_my_audits_offers_nothing_to_change_in_a_closed_cycle(db, world, auditor, as_auditor):
+    la = world.las["own"]
+    closed = make_cycle(db, la, name="Summer 2026", status=CycleStatus.CLOSED)
+    make_assignment(db, closed, make_plan(db, la, system_id="OLD-1"), auditor, due_date=date(2020, 1, 6))
+    begun = make_assignment(db, make_cycle(db, la), make_plan(db, la, system_id="OLD-2"), auditor, due_date=date(2020, 1, 6))
+    audit = start_audit(db, begun, auditor)
+    begun.cycle_id = closed.id  # its cycle closed while the audit was a draft
+    db.add(begun)
+    db.commit()
+
+    html = page(as_auditor.get("/my-audits"))
+
+    assert "OLD-1" in html and "OLD-2" in html
+    assert "Overdue" not in tags(html) and ">Start<" not in html and ">Decline<" not in html
+    assert f'href="/audits/{audit.id}">View' in html and ">Continue<" not in html
 
 
 def test_starting_opens_the_first_section_and_continuing_resumes_where_the_auditor_left(db, world, as_auditor, framework):
