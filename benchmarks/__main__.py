@@ -1,4 +1,4 @@
-"""python -m benchmarks [--scale small|national] [--json] [--repeat N] [--only NAME ...]
+"""python -m benchmarks [--scale national|tenth|small|tiny] [--json] [--repeat N] [--only NAME ...]
 
 Builds the synthetic data into a fresh database, then runs each workload beside its floor. SQLite
 in a temporary directory by default; with AUDIT_WORKFLOW_DATABASE_URL set, that database is

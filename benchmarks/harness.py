@@ -76,16 +76,37 @@ def ratio_at_most(result: Result, limit: float) -> Result:
     return result
 
 
+# A run of a few milliseconds is at the mercy of the scheduler and the caches: such runs are
+# repeated until they add up to this long (at most MAX_REPEAT times), so their median is stable.
+STEADY_SECONDS = 1.0
+MAX_REPEAT = 51
+
+
 def median_seconds(run: Callable[[], Any], repeat: int, prepare: Callable[[], Any] | None = None) -> float:
-    """The median wall time of `run` over `repeat` runs; `prepare` (untimed) resets state before each."""
-    times = []
-    for _ in range(repeat):
+    """The median wall time of `run` over at least `repeat` runs (more for quick ones, see
+    STEADY_SECONDS); `prepare` (untimed) resets state before each."""
+    times: list[float] = []
+    while len(times) < repeat or (sum(times) < STEADY_SECONDS and len(times) < MAX_REPEAT):
         if prepare is not None:
             prepare()
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def paired_medians(ours: Callable[[], Any], floor: Callable[[], Any], repeat: int,
+                   prepare: Callable[[], Any]) -> tuple[float, float]:
+    """The medians of `ours` and its floor over `repeat` runs each, taken in turns, so that a drift
+    during the run (tables growing, autovacuum waking) weighs on both alike. For runs of seconds."""
+    ours_times, floor_times = [], []
+    for _ in range(repeat):
+        for run, times in ((ours, ours_times), (floor, floor_times)):
+            prepare()
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    return statistics.median(ours_times), statistics.median(floor_times)
 
 
 def log(message: str) -> None:

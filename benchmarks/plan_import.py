@@ -20,7 +20,7 @@ from audit_workflow.plans.models import Plan
 from audit_workflow.plans.service import import_plans
 
 from .data import KEY_STAGE_MIX, NEED_MIX, NOW, PLAN_TYPE_MIX, SETTING_TYPE_MIX, RowGenerator, insert_rows
-from .harness import Bench, Check, Result, median_seconds, ratio_at_most
+from .harness import Bench, Check, Result, paired_medians, ratio_at_most
 
 GOAL_RATIO = 2.0
 GOAL_PEAK_MB = 500
@@ -80,8 +80,8 @@ def measure(bench: Bench) -> list[Result]:
             summary = import_plans(db, new_la.id, FILENAME, data)
         assert summary.created == bench.scale.import_rows, summary.describe()
 
-    ours_s = median_seconds(ours, bench.repeat, prepare=new_la.create)
-    floor_s = median_seconds(lambda: _bare_insert(engine, new_la.id, data), bench.repeat, prepare=new_la.create)
+    ours_s, floor_s = paired_medians(ours, lambda: _bare_insert(engine, new_la.id, data), bench.repeat,
+                                     prepare=new_la.create)
     new_la.create()
     tracemalloc.start()
     ours()

@@ -2,7 +2,9 @@
 authority (workload 2), and gunicorn serving the application plus a load generator (workload 5).
 
 The Graph stand-in speaks HTTPS with a throwaway self-signed certificate, because msal accepts only
-an https authority; clients trust it through REQUESTS_CA_BUNDLE while it runs.
+an https authority; clients trust it through REQUESTS_CA_BUNDLE while it runs. It runs in a process
+of its own, as Graph would: in the measured process its threads would compete with the dispatcher
+for the interpreter lock and slow both sides by an amount that has nothing to do with either.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
+
+import requests
 
 LOOPBACK = "127.0.0.1"
 RATE_WINDOW_SECONDS = 60.0  # Exchange Online counts messages per mailbox per minute
@@ -65,6 +69,10 @@ class GraphLog:
             self.send_times.clear()
             self.drafts = self.refused = 0
 
+    def as_json(self) -> dict:
+        with self.lock:
+            return {"send_times": list(self.send_times), "drafts": self.drafts, "refused": self.refused}
+
     def achieved_per_minute(self) -> float:
         """The sending rate the mailbox saw, from the first send to the last."""
         times = self.send_times
@@ -74,6 +82,8 @@ class GraphLog:
 _SEND = re.compile(r"^/v1\.0/users/[^/]+/messages/[^/]+/send$")
 _DRAFTS = re.compile(r"^/v1\.0/users/[^/]+/mailFolders/Drafts/messages$")
 _TOKEN = re.compile(r"^/[^/]+/oauth2/v2\.0/token$")
+# The benchmark's own calls: read the log, or clear it and set the cap.
+CONTROL_LOG, CONTROL_RESET = "/_benchmark/log", "/_benchmark/reset"
 _OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$")
 
 
@@ -97,6 +107,8 @@ class _GraphHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
+        if self.path == CONTROL_LOG:
+            return self._answer(200, self.server.graph_log.as_json())
         match = _OPENID.match(self.path.split("?")[0])
         if not match:
             return self._answer(404, {"error": {"code": "NotFound"}})
@@ -105,8 +117,11 @@ class _GraphHandler(BaseHTTPRequestHandler):
                            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize"})
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path, log = self.path.split("?")[0], self.server.graph_log
+        if path == CONTROL_RESET:
+            log.reset(**json.loads(body))
+            return self._answer(200, {})
         if _TOKEN.match(path):
             return self._answer(200, {"token_type": "Bearer", "expires_in": 3599, "access_token": "benchmark-token"})
         if _DRAFTS.match(path):
@@ -158,27 +173,62 @@ def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return certificate_file, key_file
 
 
-@contextmanager
-def fake_graph(workdir: Path) -> Iterator[tuple[str, GraphLog]]:
-    """A Graph endpoint and sign-in authority at one loopback address: (base URL, its log)."""
-    certificate_file, key_file = _self_signed_certificate(workdir)
+class GraphControl:
+    """The benchmark's side of the Graph stand-in: clear its log and set its cap, read its log."""
+
+    def __init__(self, url: str, certificate_file: Path):
+        self.url = url
+        self.certificate_file = certificate_file
+
+    def reset(self, rate_per_minute: int | None = None) -> None:
+        requests.post(self.url + CONTROL_RESET, json={"rate_per_minute": rate_per_minute},
+                      verify=self.certificate_file, timeout=10).raise_for_status()
+
+    def log(self) -> GraphLog:
+        answer = requests.get(self.url + CONTROL_LOG, verify=self.certificate_file, timeout=10)
+        answer.raise_for_status()
+        return GraphLog(**answer.json())
+
+
+def _serve_graph(certificate_file: str, key_file: str) -> None:
+    """The stand-in's process: print the port, then serve until terminated."""
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(certificate_file, key_file)
-    graph_log = GraphLog()
-    server = _GraphServer(graph_log, tls)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = _GraphServer(GraphLog(), tls)
+    print(server.server_port, flush=True)
+    server.serve_forever()
+
+
+@contextmanager
+def fake_graph(workdir: Path) -> Iterator[tuple[str, GraphControl]]:
+    """A Graph endpoint and sign-in authority at one loopback address, in a process of its own:
+    (base URL, its control)."""
+    certificate_file, key_file = _self_signed_certificate(workdir)
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.servers", "graph", str(certificate_file), str(key_file)],
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
     trusted_before = os.environ.get("REQUESTS_CA_BUNDLE")
-    os.environ["REQUESTS_CA_BUNDLE"] = str(certificate_file)
     try:
-        yield f"https://{LOOPBACK}:{server.server_port}", graph_log
+        port = server.stdout.readline().strip()
+        if not port:
+            raise RuntimeError(f"the Graph stand-in exited with status {server.wait()}")
+        url = f"https://{LOOPBACK}:{port}"
+        os.environ["REQUESTS_CA_BUNDLE"] = str(certificate_file)
+        yield url, GraphControl(url, certificate_file)
     finally:
         if trusted_before is None:
-            os.environ.pop("REQUESTS_CA_BUNDLE")
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
         else:
             os.environ["REQUESTS_CA_BUNDLE"] = trusted_before
-        server.shutdown()
-        server.server_close()
+        _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 # --- Workload 5: gunicorn serving the application, and a load generator ---------------------------
@@ -217,12 +267,7 @@ def gunicorn(database_url: str, workdir: Path, workers: int = 2) -> Iterator[int
         _wait_until_serving(port, server)
         yield port
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
 
 
 def _wait_until_serving(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
@@ -292,3 +337,7 @@ def load(port: int, path: str, client_headers: list[dict[str, str]], seconds: fl
     for thread in threads:
         thread.join()
     return LoadResult(len(latencies), failures[0], time.perf_counter() - started, latencies)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["graph"]:
+    _serve_graph(*sys.argv[2:4])
