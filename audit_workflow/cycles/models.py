@@ -102,7 +102,8 @@ class Assignment(SQLModel, table=True):
     __table_args__ = (
         # The scheduler's chase scan: active assignments by due date.
         Index("ix_assignment_status_due", "status", "due_date"),
-        Index("ix_assignment_cycle_status", "cycle_id", "status"),
+        # A cycle's progress and the chase scan of open cycles: by cycle, status and due date.
+        Index("ix_assignment_cycle_status_due", "cycle_id", "status", "due_date"),
         Index("ix_assignment_auditor_status", "auditor_id", "status"),
     )
 

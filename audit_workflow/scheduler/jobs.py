@@ -198,10 +198,13 @@ def _chaseable_cycles(db: Session, today: date, warnings: list[str]) -> tuple[di
 
 def _chase_candidates(db: Session, cycles: dict[uuid.UUID, _OpenCycle], today: date, horizon: date | None,
                       warnings: list[str]) -> list[_ChaseItem]:
+    if not cycles:
+        return []
+    # By the open cycles' ids, not a join on the cycle's status: the index on (cycle, status, due
+    # date) then reads only the open cycles' rows, however many closed ones there are (benchmarks).
     query = (
         select(Assignment.id, Assignment.cycle_id, Assignment.due_date)
-        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
-        .where(col(Assignment.status).in_(ACTIVE_STATUSES), AuditCycle.status == CycleStatus.OPEN)
+        .where(col(Assignment.cycle_id).in_(list(cycles)), col(Assignment.status).in_(ACTIVE_STATUSES))
     )
     rows = db.exec(query if horizon is None else query.where(Assignment.due_date <= horizon)).all()
     # Assignments allocated together share a due date, so the rules run once per (cycle, due date).
@@ -209,8 +212,6 @@ def _chase_candidates(db: Session, cycles: dict[uuid.UUID, _OpenCycle], today: d
     unchased: list[BeyondHolidayData] = []
     items = []
     for assignment_id, cycle_id, due_date in rows:
-        if cycle_id not in cycles:
-            continue  # its LA is closed today
         group = (cycle_id, due_date)
         if group not in chases_by_group:
             entry = cycles[cycle_id]
