@@ -5,12 +5,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 ENGINE_KEY = "audit_workflow.engine"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # they never write
 
 
 class ConcurrentChange(Exception):
@@ -63,7 +64,13 @@ def get_engine(app: Flask | None = None) -> Engine:
 def get_session() -> Session:
     """The request's (or CLI command's) session, opened on first use and closed at teardown."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        engine = get_engine()
+        if is_sqlite(engine) and has_request_context() and request.method not in SAFE_METHODS:
+            # A request that may write takes SQLite's write lock at its first statement: two
+            # overlapping read-then-write requests then wait their turn instead of one failing
+            # with "database is locked" when it upgrades a stale read snapshot.
+            engine = engine.execution_options(sqlite_immediate=True)
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
 
 
