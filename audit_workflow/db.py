@@ -18,6 +18,13 @@ class ConcurrentChange(Exception):
     """Someone else changed the row between our read and our write; the web answers 409."""
 
 
+def describe_error(error: BaseException) -> str:
+    """The exception's type and first line, for logs: database errors carry the row's values on
+    later lines (PostgreSQL's DETAIL: "Failing row contains ..."), which must not be logged (check 9)."""
+    first_line = next(iter(str(error).splitlines()), "")
+    return f"{type(error).__name__}: {first_line}"[:1000]
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     # Error messages would otherwise carry the statement's values (typed text) into logs (check 9).
     kwargs.setdefault("hide_parameters", True)

@@ -2,12 +2,17 @@
 overlapping read-then-write requests queue instead of one failing on a stale read snapshot."""
 
 import sqlite3
+import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
+from sqlmodel import select
 
+from audit_workflow.auth.models import UserSession
+from audit_workflow.clock import utcnow
 from audit_workflow.db import get_engine, get_session
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, sign_in
 
 pytestmark = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's locking; PostgreSQL locks rows instead")
 
@@ -34,3 +39,24 @@ def test_a_request_that_may_write_takes_the_write_lock_at_its_first_read(app, me
         assert another_writer_can_start(app) is not takes_the_lock
         session.rollback()
     assert another_writer_can_start(app)
+
+
+def test_a_page_view_that_records_the_users_last_visit_waits_for_a_busy_writer(app, client, world, db):
+    """Signing the user's visit is the request's only write; it must queue behind another writer (the
+    scheduler, say), not fail because the request had already read."""
+    user = world.user("coordinator")
+    sign_in(client, user)
+    db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5)))
+    db.commit()
+    writer = sqlite3.connect(get_engine(app).url.database, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(0.5, lambda: writer.execute("COMMIT"))
+    releaser.start()
+    try:
+        response = client.get("/")
+    finally:
+        releaser.join()
+        writer.close()
+    assert response.status_code == 200
+    last_seen = db.exec(select(UserSession.last_seen_at)).all()
+    assert all(utcnow() - seen < timedelta(minutes=1) for seen in last_seen)

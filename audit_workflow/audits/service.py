@@ -122,7 +122,7 @@ def start_audit(db: Session, assignment: Assignment, auditor: User) -> Audit:
         la_id=assignment.la_id, assignment_id=assignment.id, framework_version_id=version.id,
         started_at=now, updated_at=now,
     )
-    move_assignment(db, assignment, ACTIVE_STATUSES, AssignmentStatus.IN_PROGRESS, started_at=now)
+    move_assignment(db, assignment, [AssignmentStatus.NOT_STARTED], AssignmentStatus.IN_PROGRESS, started_at=now)
     db.add(audit)
     db.flush()
     _record(db, audit, auditor, AuditAction.STARTED)

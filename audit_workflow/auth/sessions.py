@@ -92,10 +92,15 @@ def load_user() -> None:
         session.clear()
         g.session_ended = reason
         return
+    # End the read before any write: on SQLite a transaction that has read cannot wait for the write
+    # lock (it fails at once if another writer is busy), and a request that may write takes the lock
+    # with its first statement, which should be the view's, not this lookup's.
+    db.commit()
     now = utcnow()
     if now - record.last_seen_at > LAST_SEEN_GRANULARITY:
-        record.last_seen_at = now
-        db.add(record)
+        # A write as the transaction's first statement waits its turn for the lock.
+        db.execute(update(UserSession).where(UserSession.id == record.id, UserSession.last_seen_at < now)
+                   .values(last_seen_at=now).execution_options(synchronize_session=False))
         db.commit()
     g.user = user
 

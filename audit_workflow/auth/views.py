@@ -45,6 +45,7 @@ def sign_in():
             status = 429
         else:
             user = db.exec(select(User).where(User.email == email)).first()
+            db.commit()  # ends the read (and any write lock) before the deliberately slow hash check
             if user is not None and user.active and verify_password(user.password_hash, form.password.data):
                 start_session(db, user, method="password")
                 current_app.logger.info("signed in: user %s (password)", user.id)

@@ -21,10 +21,11 @@ from .models import Assignment, AssignmentStatus
 def move_assignment(db: Session, assignment: Assignment, expected: Iterable[AssignmentStatus],
                     to: AssignmentStatus, **values) -> None:
     """Set the assignment's status (and values) if it is still in one of the expected statuses."""
+    expected = tuple(expected)
     db.flush()
     changed = db.execute(
         update(Assignment)
-        .where(col(Assignment.id) == assignment.id, col(Assignment.status).in_(list(expected)))
+        .where(col(Assignment.id) == assignment.id, col(Assignment.status).in_(expected))
         .values(status=to, **values)
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -27,7 +27,7 @@ from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles import progress
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
 from ..cycles.service import CycleError, eligible_auditors, held_per_auditor, reassign
-from ..db import session_scope
+from ..db import describe_error, session_scope
 from ..notifications.dispatcher import dispatch_due
 from ..notifications.models import MessageStatus, OutboxMessage
 from ..notifications.outbox import queue_message
@@ -317,7 +317,7 @@ def reallocate(engine: Engine, config: Mapping[str, Any], now: datetime | None =
     strand, so those stay with the escalation to the coordinator. The new auditor is the eligible
     pool member (cycles.service.eligible_auditors) with the most room left; with nobody free the
     audit stays where it is and the next run tries again. cycles.service.reassign() does the move
-    (withdrawn old assignment, new one due in the cycle's working days, email to the new auditor);
+    (withdrawn old assignment, new one due in the cycle's working days, emails to both auditors);
     it needs an application context, which the scheduler and `run-job` provide. `now` decides what
     is overdue; like the service, the new due date counts from clock.today().
     """
@@ -486,13 +486,6 @@ def run_and_record(engine: Engine, config: Mapping[str, Any], job_id: str, ran_b
         return _finish(engine, job_id, status=RunStatus.FAILED, error=description)
     return _finish(engine, job_id, status=RunStatus.SUCCEEDED, last_succeeded_at=utcnow(), summary=outcome.summary[:500],
                    warning=outcome.warning and outcome.warning[:500])
-
-
-def describe_error(error: Exception) -> str:
-    """The exception's type and first line: database errors list the statement's parameters
-    (addresses, System IDs) on later lines, which must not reach the logs (check 9)."""
-    first_line = next(iter(str(error).splitlines()), "")
-    return f"{type(error).__name__}: {first_line}"[:1000]
 
 
 def _finish(engine: Engine, job_id: str, **values) -> JobRun:

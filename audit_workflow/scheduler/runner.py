@@ -33,8 +33,8 @@ from flask import Flask
 from werkzeug.serving import is_running_from_reloader
 
 from ..clock import ENGLAND, utcnow
-from ..db import get_engine
-from .jobs import JOBS, JobOutcome, describe_error, run_and_record
+from ..db import describe_error, get_engine
+from .jobs import JOBS, JobOutcome, run_and_record
 from .lease import Lease
 
 logger = logging.getLogger(__name__)

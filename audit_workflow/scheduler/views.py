@@ -13,11 +13,11 @@ from sqlmodel import Session, select
 from ..access import allow
 from ..auth.models import Role
 from ..clock import england_time, utcnow
-from ..db import get_session
+from ..db import describe_error, get_session
 from ..web import navigation
 from ..web.views import HEALTH_CHECKS
 from ..workdays import WorkingCalendar
-from .jobs import describe_error, retention_alert
+from .jobs import retention_alert
 from .lease import current_lease
 from .models import JobRun, RunStatus, SchedulerLease
 from .runner import TIMETABLE, handover_seconds, heartbeat_seconds

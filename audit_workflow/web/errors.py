@@ -1,11 +1,13 @@
 """Error pages in the service's own style: never a stack trace (non-negotiable 4)."""
 
+import traceback
+
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from ..db import ConcurrentChange
+from ..db import ConcurrentChange, describe_error
 
 PAGES = {
     400: ("There is a problem with your request", ["Check what you entered and try again."]),
@@ -18,7 +20,7 @@ PAGES = {
     413: ("The file is too large", ["Choose a smaller file."]),
     429: ("Too many requests", ["Wait a few minutes and try again."]),
     500: ("Sorry, there is a problem with the service", ["Try again later. Anything you saved has been kept."]),
-    503: ("Sorry, the service is unavailable", ["Try again later."]),
+    503: ("Sorry, the service is busy", ["Nothing you sent was saved. Wait a moment and try again."]),
 }
 
 
@@ -51,25 +53,40 @@ def init_app(app: Flask) -> None:
         # The page itself reads the database (the menu), through a session the error may have broken.
         session = g.get("db_session")
         if session is not None:
-            session.rollback()
-        if is_concurrent_change(error):
-            app.logger.warning("concurrent change refused on %s: %s", request.endpoint, type(getattr(error, "orig", error)).__name__)
-            return render_error(409)
-        app.logger.exception("unhandled error on %s", request.endpoint)
+            try:
+                session.rollback()
+            except Exception:  # a dead connection: the page renders without the menu
+                g.pop("db_session", None)
+        outcome = database_race(error)
+        if outcome is not None:
+            app.logger.warning("%s on %s: %s", "concurrent change refused" if outcome == 409 else "database busy",
+                               request.endpoint, describe_error(getattr(error, "orig", error)))
+            return render_error(outcome)
+        if isinstance(error, DBAPIError):
+            # Not logger.exception: the message's later lines carry the row's values (check 9).
+            app.logger.error("unhandled error on %s: %s\n%s", request.endpoint, describe_error(error.orig),
+                             "".join(traceback.format_tb(error.__traceback__)))
+        else:
+            app.logger.exception("unhandled error on %s", request.endpoint)
         return render_error(500)
 
 
-# PostgreSQL's unique violation, serialization failure and deadlock; SQLite's equivalents by message.
-CONCURRENT_SQLSTATES = {"23505", "40001", "40P01"}
-CONCURRENT_SQLITE_MESSAGES = ("UNIQUE constraint failed", "database is locked")
+# PostgreSQL's unique violation; serialization failure, deadlock and lock timeout; SQLite's by message.
+DUPLICATE_SQLSTATES = {"23505"}
+BUSY_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
-def is_concurrent_change(error: BaseException) -> bool:
-    """Two requests racing for the same row: the loser is told to reload, not shown a 500."""
+def database_race(error: BaseException) -> int | None:
+    """409 when two requests raced for the same row and this one lost (reload and look again); 503
+    when the database was too busy to take the change (try again); None for anything else."""
     if isinstance(error, ConcurrentChange):
-        return True
+        return 409
     if not isinstance(error, DBAPIError):
-        return False
-    if getattr(error.orig, "sqlstate", None) in CONCURRENT_SQLSTATES:
-        return True
-    return any(text in str(error.orig) for text in CONCURRENT_SQLITE_MESSAGES)
+        return None
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    message = str(error.orig)
+    if sqlstate in DUPLICATE_SQLSTATES or message.startswith("UNIQUE constraint failed"):
+        return 409
+    if sqlstate in BUSY_SQLSTATES or "database is locked" in message:
+        return 503
+    return None

@@ -19,7 +19,7 @@ from audit_workflow.cycles.service import CycleError, CycleSettings
 from audit_workflow.notifications.models import OutboxMessage
 from audit_workflow.db import get_engine
 from audit_workflow.plans.models import Plan
-from audit_workflow.web.errors import is_concurrent_change
+from audit_workflow.web.errors import database_race
 from tests.cycles.conftest import add_auditors, add_register
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -193,6 +193,12 @@ def test_reassignment_withdraws_the_old_assignment_and_tells_both_auditors(db, l
     with pytest.raises(CycleError, match="not started or in progress"):
         service.reassign(db, original, north.id, coordinator)
 
+    # An auditor who has left (account disabled) is not written to.
+    other_north.active = False
+    db.add(other_north)
+    service.reassign(db, replacement, north.id, coordinator)
+    assert [json.loads(email.recipients) for email in messages(db, "withdrawal")] == [[north.email]]
+
 
 @time_machine.travel("2026-12-21 09:00:00", tick=False)
 def test_the_due_date_skips_weekends_bank_holidays_and_the_las_closure_days(db, la, cycle):
@@ -292,7 +298,7 @@ def test_a_change_racing_a_reassignment_is_refused_and_the_plan_keeps_one_live_a
     }[late_move]
     with pytest.raises(Exception) as refused:
         late()
-    assert is_concurrent_change(refused.value)
+    assert database_race(refused.value) == 409  # "someone else changed this": reload
     db.rollback()
     live = [(a.auditor_id, a.status) for a in held(db, cycle) if a.plan_id == assignment.plan_id]
     assert live == [(second.id, AssignmentStatus.NOT_STARTED)]
