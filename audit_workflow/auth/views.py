@@ -1,7 +1,7 @@
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from sqlmodel import or_, select
+from sqlmodel import select
 
 from ..access import current_user, public, signed_in
 from ..db import get_session
@@ -107,10 +107,13 @@ def entra_callback():
         return _refused(str(refusal))
     object_id, email = entra.user_keys(claims)
     db = get_session()
-    conditions = [User.entra_object_id == object_id] if object_id else []
-    if email:
-        conditions.append(User.email == email)
-    user = db.exec(select(User).where(or_(*conditions))).first() if conditions else None
+    # The object id first: it never changes, while an email address can move to another person.
+    user = db.exec(select(User).where(User.entra_object_id == object_id)).first() if object_id else None
+    if user is None and email:
+        user = db.exec(select(User).where(User.email == email)).first()
+        if user is not None and user.entra_object_id is not None and user.entra_object_id != object_id:
+            current_app.logger.warning("Entra sign-in refused: the account is bound to another Entra user")
+            return _refused("This account belongs to another Microsoft account. Ask your coordinator to check it.")
     if user is None or not user.active:
         current_app.logger.warning("Entra sign-in for an unknown or inactive user refused")
         return _refused("You do not have an account for this service. Ask your coordinator to add you.")

@@ -7,8 +7,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses
+from sqlmodel import select
 
 from audit_workflow.auth.entra import APP_KEY
+from audit_workflow.auth.models import UserSession
+from tests.conftest import csrf_token
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -107,6 +110,27 @@ def test_entra_sign_in_refused_for_an_unknown_user(client, world, microsoft):
     response = _sign_in_with(client, microsoft, preferred_username="stranger@886.example.gov.uk", oid="other")
     assert response.status_code == 403
     assert "do not have an account" in response.get_data(as_text=True)
+
+
+def test_entra_sign_in_prefers_the_bound_object_id_and_refuses_an_email_bound_to_another(client, world, microsoft, db):
+    coordinator, manager = world.user("coordinator"), world.user("manager")
+    manager.entra_object_id = "object-id-1"  # this Entra user is bound to the manager's account
+    db.add(manager)
+    db.commit()
+    # The token's email names the coordinator, but its object id is the manager's: the manager signs in.
+    assert _sign_in_with(client, microsoft).status_code == 302
+    assert [row.user_id for row in db.exec(select(UserSession)).all()] == [manager.id]
+    db.refresh(coordinator)
+    assert coordinator.entra_object_id is None  # not bound to somebody else's identity
+    db.commit()  # end this test's read before the app writes (SQLite)
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+
+    coordinator.entra_object_id = "object-id-2"
+    db.add(coordinator)
+    db.commit()
+    response = _sign_in_with(client, microsoft, oid="object-id-3")  # the coordinator's email, a third identity
+    assert response.status_code == 403
+    assert "belongs to another Microsoft account" in response.get_data(as_text=True)
 
 
 def test_entra_callback_without_a_started_flow_is_refused(client, world, microsoft):
