@@ -62,6 +62,8 @@ def _counted(counts: Counter, nothing: str) -> str:
     return ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())) if counts else nothing
 
 
+# Warnings name a cycle by its id, not its name: they are logged, and shown on the scheduler page to
+# the admins of every LA the deployment serves.
 def _beyond_data_warning(error: BeyondHolidayData, what: str) -> str:
     logger.warning("%s: %s", what, error)
     return f"{what}: {error}"
@@ -185,7 +187,7 @@ def _chaseable_cycles(db: Session, today: date, warnings: list[str]) -> tuple[di
             if not calendar.is_working_day(today):
                 continue
         except BeyondHolidayData as error:
-            warnings.append(_beyond_data_warning(error, f"{cycle.name} was not chased"))
+            warnings.append(_beyond_data_warning(error, f"Cycle {cycle.id} was not chased"))
             continue
         try:
             reach = calendar.add_working_days(today, cycle.remind_days_before)
@@ -356,7 +358,7 @@ def _due_for_reallocation(db: Session, today: date, warnings: list[str]) -> list
                 continue
             overdue = calendar.working_days_between(rules.effective_due_date(calendar, due_date), today)
         except BeyondHolidayData as error:
-            warnings.append(_beyond_data_warning(error, f"An audit in {cycle.name} was not considered for reallocation"))
+            warnings.append(_beyond_data_warning(error, f"An audit in cycle {cycle.id} was not considered for reallocation"))
             continue
         if overdue >= cycle.reallocate_after_days:
             due.append(assignment_id)
@@ -419,7 +421,7 @@ def weekly_digest(engine: Engine, config: Mapping[str, Any], now: datetime | Non
                 if not calendars[cycle.la_id].is_working_day(today):
                     continue
             except BeyondHolidayData as error:
-                warnings.append(_beyond_data_warning(error, f"No digest for {cycle.name}"))
+                warnings.append(_beyond_data_warning(error, f"No digest for cycle {cycle.id}"))
                 continue
             coordinators = directory.coordinators(cycle.la_id)
             keys = {coordinator.id: f"digest:{cycle.id}:{coordinator.id}:{week_label}" for coordinator in coordinators}
