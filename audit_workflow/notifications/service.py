@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from ..auth.models import User
+from ..cycles.models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus
 from .models import FAILED_STATUSES, FINAL_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
 from .outbox import queue_message
 from .throttle import forget_old_sends
@@ -33,8 +34,25 @@ def can_cancel(message: OutboxMessage) -> bool:
     return message.status in WAITING_STATUSES
 
 
+# What an email about an assignment needs of it to still be true when sent again: a chase is about
+# work still owed; an allocation email about a plan the auditor still holds.
+STILL_TRUE_WHEN = {
+    **dict.fromkeys(("reminder", "due_today", "overdue", "escalation"), ACTIVE_STATUSES),
+    **dict.fromkeys(("assignment", "reassignment", "moderation_assignment"), HELD_STATUSES),
+}
+
+
 def retry_message(session: Session, message: OutboxMessage, user: User, now: datetime) -> None:
-    """Queue a failed message again, with a fresh give-up window; its failure alert is resolved."""
+    """Queue a failed message again, with a fresh give-up window; its failure alert is resolved.
+    Refused when the assignment it is about has moved on, so nobody is chased for work they no longer owe."""
+    needed = STILL_TRUE_WHEN.get(message.kind)
+    if needed is not None and message.assignment_id is not None:
+        status = session.execute(select(Assignment.status).where(Assignment.id == message.assignment_id)).scalar()
+        if status is not None and status not in needed:
+            raise OutboxActionRefused(
+                f"The audit this email is about is now {AssignmentStatus(status).replace('_', ' ')}, so sending it "
+                "again would mislead its reader. It stays on record as failed."
+            )
     retried = _change(
         session, message, (OutboxMessage.status.in_(FAILED_STATUSES), OutboxMessage.purged_at.is_(None)),
         status=MessageStatus.QUEUED, next_attempt_at=now, requeued_at=now, failed_at=None,

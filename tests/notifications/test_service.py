@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from audit_workflow.clock import utcnow
+from audit_workflow.cycles.models import AssignmentStatus
 from audit_workflow.notifications.catalogue import sample_context
 from audit_workflow.notifications.dispatcher import dispatch_due
 from audit_workflow.notifications.models import Alert, MailSendSlot, MessageStatus, OutboxMessage
@@ -21,6 +22,7 @@ from audit_workflow.notifications.service import (
     retry_message,
 )
 from audit_workflow.notifications.transports.base import TemporaryFailure
+from tests.factories import make_assignment, make_cycle, make_plan
 from tests.notifications.test_dispatcher import (  # noqa: F401  (fixtures)
     RecordingTransport,
     add_messages,
@@ -149,6 +151,33 @@ def test_sending_a_failed_message_again_opens_a_new_window_and_resolves_its_aler
     assert (alert.resolved_at, alert.resolved_by_id) == (now, admin.id)
     with pytest.raises(OutboxActionRefused, match="Only a failed message"):
         retry_message(db, failed, admin, now)
+
+
+@pytest.mark.parametrize("kind, assignment_status, refused", [
+    ("reminder", AssignmentStatus.SUBMITTED, True),
+    ("overdue", AssignmentStatus.WITHDRAWN, True),
+    ("reassignment", AssignmentStatus.DECLINED, True),
+    ("assignment", AssignmentStatus.SUBMITTED, False),  # they still hold the plan
+    ("reminder", AssignmentStatus.IN_PROGRESS, False),
+    ("withdrawal", AssignmentStatus.WITHDRAWN, False),  # about the withdrawn assignment by design
+])
+def test_a_failed_email_about_an_assignment_that_has_moved_on_is_not_sent_again(db, world, kind, assignment_status,
+                                                                                 refused):
+    la = world.las["own"]
+    assignment = make_assignment(db, make_cycle(db, la), make_plan(db, la), world.user("auditor"), status=assignment_status)
+    queue_message(db, kind=kind, to=[AUDITOR], context=sample_context(kind), key="k:1", la_id=la.id,
+                  assignment_id=assignment.id)
+    failed = db.exec(select(OutboxMessage)).one()
+    failed.status = MessageStatus.TECHNICAL_FAILURE
+    db.commit()
+
+    if refused:
+        with pytest.raises(OutboxActionRefused, match=f"now {assignment_status.replace('_', ' ')}"):
+            retry_message(db, failed, world.user("admin"), utcnow())
+        assert failed.status == MessageStatus.TECHNICAL_FAILURE
+    else:
+        retry_message(db, failed, world.user("admin"), utcnow())
+        assert failed.status == MessageStatus.QUEUED
 
 
 @pytest.mark.parametrize("status", ["sending", "sent", "blocked", "cancelled", "permanent_failure"])
