@@ -13,13 +13,14 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
 from ..access import allow, current_user, load_owned, require_user
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..clock import ENGLAND
 from ..cycles.models import Assignment, AssignmentStatus
 from ..db import get_session
 from ..framework import Grade, grade_section
 from ..plans.models import Plan
 from ..web import navigation
+from ..web.views import HOME_PANELS, HomePanel
 from . import service
 from .forms import ReopenForm, SectionForm
 from .frameworks import framework_for_audit
@@ -40,6 +41,21 @@ GRADE_TAG_CLASSES = {
 }
 
 navigation.register("My audits", "audits.my_audits", (Role.AUDITOR,), "The plans you have been asked to audit", order=10)
+
+
+def my_audits_panel(user: User) -> HomePanel | None:
+    if not user.has_role(Role.AUDITOR):
+        return None
+    rows = service.assignments_for_auditor(get_session(), user)
+    to_do = [row for row in rows if row.can_start or row.can_continue]
+    if not to_do:
+        return HomePanel("Your audits", [], "You have no audits to do.")
+    overdue = sum(row.overdue for row in to_do)
+    text = f"{len(to_do)} audit{'s' if len(to_do) != 1 else ''} to do" + (f", {overdue} overdue" if overdue else "")
+    return HomePanel("Your audits", [(text, url_for("audits.my_audits"))])
+
+
+HOME_PANELS["audits"] = my_audits_panel
 
 
 ASSIGNMENT_TAGS = {

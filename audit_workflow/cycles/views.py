@@ -24,6 +24,7 @@ from ..db import get_session
 from ..plans.models import Plan
 from ..scheduler.chase import chase_calendar
 from ..web import navigation
+from ..web.views import HOME_PANELS, HomePanel
 from ..web.errors import render_error
 from ..workdays import BeyondHolidayData
 from . import progress, service
@@ -61,6 +62,26 @@ STATUS_TAGS = {
 }
 
 navigation.register("Audit cycles", "cycles.index", OVERSEERS, "Set up cycles, draw samples, allocate plans and track progress", order=20)
+
+
+def open_cycles_panel(user: User) -> HomePanel | None:
+    """A coordinator's Monday morning: each open cycle's progress, and the plans still to email."""
+    if not user.role_set & set(OVERSEERS):
+        return None
+    db = get_session()
+    items = []
+    for cycle in db.exec(in_my_la(AuditCycle).where(AuditCycle.status == CycleStatus.OPEN).order_by(AuditCycle.name)).all():
+        counts = progress.cycle_progress(db, cycle)
+        text = (f"{cycle.name}: {counts.by_status.get(AssignmentStatus.SUBMITTED, 0)} of "
+                f"{counts.total - counts.by_status.get(AssignmentStatus.WITHDRAWN, 0)} audits submitted, {counts.overdue} overdue")
+        if user.has_role(Role.COORDINATOR):
+            to_send = len(progress.plans_to_send(db, cycle))
+            text += f", {to_send} plan{'s' if to_send != 1 else ''} to send" if to_send else ""
+        items.append((text, url_for("cycles.show", cycle_id=cycle.id)))
+    return HomePanel("Open audit cycles", items, "There are no open audit cycles.")
+
+
+HOME_PANELS["cycles"] = open_cycles_panel
 
 
 @bp.app_template_filter("status_tag")

@@ -88,6 +88,17 @@ def test_my_audits_lists_the_auditors_own_plans_with_what_to_do_next(db, world, 
     assert 'href="/my-audits"' in page(as_auditor.get("/"))  # in the navigation
 
 
+def test_the_auditors_home_page_says_how_many_audits_are_to_do(db, world, auditor, as_auditor):
+    assert "You have no audits to do." in page(as_auditor.get("/"))
+    la = world.las["own"]
+    cycle = make_cycle(db, la)
+    make_assignment(db, cycle, make_plan(db, la, system_id="LATE-1"), auditor, due_date=date(2020, 1, 6))
+    make_assignment(db, cycle, make_plan(db, la, system_id="LATER-2"), auditor, due_date=date(2099, 1, 6))
+    make_assignment(db, cycle, make_plan(db, la, system_id="DONE-3"), auditor, status="submitted")
+    db.commit()
+    assert '<a class="govuk-link" href="/my-audits">2 audits to do, 1 overdue</a>' in page(as_auditor.get("/"))
+
+
 def test_my_audits_offers_nothing_to_change_in_a_closed_cycle(db, world, auditor, as_auditor):
     la = world.las["own"]
     closed = make_cycle(db, la, name="Summer 2026", status=CycleStatus.CLOSED)

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+import time_machine
 from sqlalchemy import event
 
 from audit_workflow.cycles import progress, service
@@ -88,3 +89,23 @@ def test_the_dashboard_runs_a_fixed_number_of_queries_however_many_assignments(a
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len([sql for sql in statements if sql.startswith('SELECT')]) == 4, statements
+
+
+@time_machine.travel("2026-11-02 09:00:00", tick=False)
+def test_the_home_page_shows_each_open_cycle_at_a_glance(db, world, tracked, sign_in_as):
+    cycle, _anna, _ben = tracked
+    make_cycle(db, world.las["other"], name="Westminster autumn")
+    closed = make_cycle(db, world.las["own"], name="Summer 2026", status="closed")
+    db.commit()
+
+    page = sign_in_as("coordinator").get("/").get_data(as_text=True)
+
+    # Seven assignments count (the withdrawn one was handed on); plans to send are the active ones not yet sent.
+    assert f'href="/cycles/{cycle.id}">Autumn 2026: 2 of 7 audits submitted, 2 overdue, 4 plans to send</a>' in page
+    assert "Other cycle: 0 of 1 audits submitted, 1 overdue, 1 plan to send" in page
+    assert "Westminster autumn" not in page and closed.name not in page
+
+
+def test_a_manager_sees_progress_without_the_coordinators_checklist(world, tracked, sign_in_as):
+    page = sign_in_as("manager").get("/").get_data(as_text=True)
+    assert "Autumn 2026: 2 of 7 audits submitted" in page and "to send" not in page
