@@ -41,12 +41,14 @@ def test_a_request_that_may_write_takes_the_write_lock_at_its_first_read(app, me
     assert another_writer_can_start(app)
 
 
-def test_a_page_view_that_records_the_users_last_visit_waits_for_a_busy_writer(app, client, world, db):
-    """Signing the user's visit is the request's only write; it must queue behind another writer (the
-    scheduler, say), not fail because the request had already read."""
+@pytest.mark.parametrize("idle_minutes, answer", [(5, 200), (600, 401)])  # a visit recorded; a session ended
+def test_a_page_view_that_writes_to_the_users_session_waits_for_a_busy_writer(app, client, world, db, idle_minutes,
+                                                                               answer):
+    """Recording the visit, or ending an idle session, is the request's only write; it must queue
+    behind another writer (the scheduler, say), not fail because the request had already read."""
     user = world.user("coordinator")
     sign_in(client, user)
-    db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=5)))
+    db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=idle_minutes)))
     db.commit()
     writer = sqlite3.connect(get_engine(app).url.database, isolation_level=None, check_same_thread=False)
     writer.execute("BEGIN IMMEDIATE")
@@ -57,6 +59,9 @@ def test_a_page_view_that_records_the_users_last_visit_waits_for_a_busy_writer(a
     finally:
         releaser.join()
         writer.close()
-    assert response.status_code == 200
-    last_seen = db.exec(select(UserSession.last_seen_at)).all()
-    assert all(utcnow() - seen < timedelta(minutes=1) for seen in last_seen)
+    assert response.status_code == answer
+    session_row = db.exec(select(UserSession)).one()
+    if answer == 200:
+        assert utcnow() - session_row.last_seen_at < timedelta(minutes=1)
+    else:
+        assert session_row.end_reason == "idle_timeout"

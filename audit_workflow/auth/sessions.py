@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, current_app, g, session
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from ..clock import utcnow
 from ..db import get_session
@@ -84,21 +84,21 @@ def load_user() -> None:
     record = db.exec(select(UserSession).where(UserSession.token_hash == _hash(token))).first()
     user = db.get(User, record.user_id) if record else None
     reason = "unknown" if record is None else _why_ended(record, user)
-    if reason:
-        if record is not None and record.ended_at is None:
-            record.ended_at, record.end_reason = utcnow(), reason
-            db.add(record)
-            db.commit()
-        session.clear()
-        g.session_ended = reason
-        return
     # End the read before any write: on SQLite a transaction that has read cannot wait for the write
     # lock (it fails at once if another writer is busy), and a request that may write takes the lock
     # with its first statement, which should be the view's, not this lookup's.
     db.commit()
+    if reason:
+        if record is not None and record.ended_at is None:
+            # Writes here are their transaction's first statement, so they wait their turn for the lock.
+            db.execute(update(UserSession).where(UserSession.id == record.id, col(UserSession.ended_at).is_(None))
+                       .values(ended_at=utcnow(), end_reason=reason).execution_options(synchronize_session=False))
+            db.commit()
+        session.clear()
+        g.session_ended = reason
+        return
     now = utcnow()
     if now - record.last_seen_at > LAST_SEEN_GRANULARITY:
-        # A write as the transaction's first statement waits its turn for the lock.
         db.execute(update(UserSession).where(UserSession.id == record.id, UserSession.last_seen_at < now)
                    .values(last_seen_at=now).execution_options(synchronize_session=False))
         db.commit()
