@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import Discipline, Role, User
 from .passwords import hash_password, password_problem
@@ -63,3 +63,10 @@ def set_active(db: Session, user: User, active: bool) -> None:
     db.add(user)
     if not active:
         end_all_sessions(db, user, reason="user_disabled")
+
+
+def active_users_with_role(db: Session, la_id: uuid.UUID, role: Role) -> list[User]:
+    """The LA's active users who hold the role, by email (so emails to them list them alike each time)."""
+    candidates = db.exec(select(User).where(User.la_id == la_id, User.active, col(User.roles).contains(role.value))).all()
+    # roles is a comma-separated list: the SQL filter narrows, has_role decides exactly.
+    return sorted((user for user in candidates if user.has_role(role)), key=lambda user: user.email)

@@ -20,8 +20,10 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from ..auth.models import Discipline, Role, User
+from ..auth.service import active_users_with_role
 from ..authorities.models import ClosureDay, LocalAuthority
 from ..clock import today, utcnow
+from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
 from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
@@ -582,14 +584,7 @@ def _email_plan(plan: Plan, due: date) -> dict:
 
 
 def _email_context(db: Session, la_id: uuid.UUID, recipient_name: str, **fields) -> dict:
-    la = db.get(LocalAuthority, la_id)
-    return {
-        "service_name": current_app.config["SERVICE_NAME"],
-        "la": {"name": la.name, "contact_email": la.contact_email},
-        "recipient": {"display_name": recipient_name},
-        "sign_in_url": f"{current_app.config['BASE_URL'].rstrip('/')}/sign-in",
-        **fields,
-    }
+    return staff_context(current_app.config, db.get(LocalAuthority, la_id), recipient_name, **fields)
 
 
 def _coordinator_name(db: Session, la_id: uuid.UUID, actor: User | None) -> str:
@@ -674,8 +669,7 @@ def decline(db: Session, assignment: Assignment, reason: str) -> None:
     reason = _reason(reason)
     move_assignment(db, assignment, [AssignmentStatus.NOT_STARTED], AssignmentStatus.DECLINED,
                     declined_at=utcnow(), decline_reason=reason)
-    coordinators = [user for user in db.exec(select(User).where(User.la_id == cycle.la_id, User.active)).all()
-                    if user.has_role(Role.COORDINATOR)]
+    coordinators = active_users_with_role(db, cycle.la_id, Role.COORDINATOR)
     if not coordinators:
         return  # nobody to tell by email; the plan shows in the unallocated queue regardless
     queue_message(

@@ -299,6 +299,17 @@ def long_date_time(value: datetime) -> str:
     return f"{long_date(value)} at {value:%H:%M} UTC"
 
 
+def staff_context(config: Mapping[str, Any], la: Any, recipient_name: str, **fields) -> dict[str, Any]:
+    """The STAFF_FIELDS every email to staff carries (la: a LocalAuthority), plus the kind's own fields."""
+    return {
+        "service_name": config["SERVICE_NAME"],
+        "la": {"name": la.name, "contact_email": la.contact_email},
+        "recipient": {"display_name": recipient_name},
+        "sign_in_url": f"{config['BASE_URL'].rstrip('/')}/sign-in",
+        **fields,
+    }
+
+
 def sample_context(kind: str, *, on: date | None = None) -> dict[str, Any]:
     """A realistic context for `kind` (fictional LA, staff and System IDs), for previews, tests and
     `mail test`. Dates are relative to `on` (default today). Every allowed field is present."""

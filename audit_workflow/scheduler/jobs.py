@@ -22,12 +22,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..auth.models import Role, User
+from ..auth.service import active_users_with_role
 from ..authorities.models import LocalAuthority
 from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles import progress
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
 from ..cycles.service import CycleError, eligible_auditors, held_per_auditor, reassign
 from ..db import describe_error, session_scope
+from ..notifications.catalogue import staff_context
 from ..notifications.dispatcher import dispatch_due
 from ..notifications.models import MessageStatus, OutboxMessage
 from ..notifications.outbox import queue_message
@@ -84,21 +86,11 @@ class _Directory:
     def staff_context(self, la_id: uuid.UUID, recipient_name: str, **fields) -> dict:
         if la_id not in self._las:
             self._las[la_id] = self.db.get(LocalAuthority, la_id)
-        la = self._las[la_id]
-        return {
-            "service_name": self.config["SERVICE_NAME"],
-            "la": {"name": la.name, "contact_email": la.contact_email},
-            "recipient": {"display_name": recipient_name},
-            "sign_in_url": f"{self.config['BASE_URL'].rstrip('/')}/sign-in",
-            **fields,
-        }
+        return staff_context(self.config, self._las[la_id], recipient_name, **fields)
 
     def coordinators(self, la_id: uuid.UUID) -> list[User]:
         if la_id not in self._coordinators:
-            users = self.db.exec(select(User).where(User.la_id == la_id, User.active,
-                                                    col(User.roles).contains(Role.COORDINATOR.value))).all()
-            self._coordinators[la_id] = sorted((user for user in users if user.has_role(Role.COORDINATOR)),
-                                               key=lambda user: user.email)
+            self._coordinators[la_id] = active_users_with_role(self.db, la_id, Role.COORDINATOR)
         return self._coordinators[la_id]
 
 
