@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..access import allow, current_user, load_owned, require_user
 from ..auth.models import Role, User
 from ..clock import ENGLAND
-from ..cycles.models import Assignment, AssignmentStatus
+from ..cycles.models import Assignment
 from ..db import get_session
 from ..framework import Grade, grade_section
 from ..plans.models import Plan
@@ -58,20 +58,10 @@ def my_audits_panel(user: User) -> HomePanel | None:
 HOME_PANELS["audits"] = my_audits_panel
 
 
-ASSIGNMENT_TAGS = {
-    AssignmentStatus.NOT_STARTED: ("Not started", "govuk-tag--grey"),
-    AssignmentStatus.IN_PROGRESS: ("In progress", "govuk-tag--blue"),
-    AssignmentStatus.SUBMITTED: ("Submitted", "govuk-tag--green"),
-    AssignmentStatus.DECLINED: ("Declined", "govuk-tag--orange"),
-    AssignmentStatus.WITHDRAWN: ("Withdrawn", "govuk-tag--grey"),
-}
-
-
 @bp.context_processor
 def template_helpers():
     return {
         "grade_tag": grade_tag,
-        "assignment_tag": assignment_tag,
         "criterion_items": criterion_items,
         "local_time": local_time,
         "comment_max_length": service.COMMENT_MAX_LENGTH,
@@ -91,11 +81,6 @@ def local_time(moment: datetime) -> str:
     """A stored UTC time as people in England read it: 22 November 2026 at 9:42pm."""
     local = moment.astimezone(ENGLAND)
     return f"{local.day} {local:%B %Y} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
-
-
-def assignment_tag(status: str) -> dict:
-    text, classes = ASSIGNMENT_TAGS[AssignmentStatus(status)]
-    return {"text": text, "classes": classes}
 
 
 def criterion_items(criteria, ticked: set[str]) -> list[dict]:
