@@ -10,6 +10,7 @@ for the interpreter lock and slow both sides by an amount that has nothing to do
 from __future__ import annotations
 
 import bisect
+import datetime
 import http.client
 import json
 import os
@@ -145,34 +146,6 @@ class _GraphServer(ThreadingHTTPServer):
         self.graph_log = graph_log
 
 
-def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1, valid for a day: (certificate file, key file)."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LOOPBACK)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    certificate_file, key_file = directory / "graph-cert.pem", directory / "graph-key.pem"
-    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return certificate_file, key_file
-
-
 class GraphControl:
     """The benchmark's side of the Graph stand-in: clear its log and set its cap, read its log."""
 
@@ -203,7 +176,10 @@ def _serve_graph(certificate_file: str, key_file: str) -> None:
 def fake_graph(workdir: Path) -> Iterator[tuple[str, GraphControl]]:
     """A Graph endpoint and sign-in authority at one loopback address, in a process of its own:
     (base URL, its control)."""
-    certificate_file, key_file = _self_signed_certificate(workdir)
+    from tests.notifications.fake_graph import write_certificate  # here: the stand-in's own process needs none of it
+
+    # The tests' certificate for the fake Graph, valid long enough for a national run.
+    certificate_file, key_file = write_certificate(workdir, valid_for=datetime.timedelta(days=1))
     server = subprocess.Popen([sys.executable, "-m", "benchmarks.servers", "graph", str(certificate_file), str(key_file)],
                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
     trusted_before = os.environ.get("REQUESTS_CA_BUNDLE")

@@ -192,15 +192,15 @@ def unavailable(retry_after: int | None = None) -> Reply:
 # --- HTTPS on 127.0.0.1 ------------------------------------------------------------------------------
 
 
-def write_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1: (certificate, key) PEM files."""
+def write_certificate(folder: Path, valid_for: dt.timedelta = dt.timedelta(hours=1)) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1: (certificate, key) PEM files. The benchmarks use it too."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-graph.test")])
     now = dt.datetime.now(dt.timezone.utc)
     certificate = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(hours=1))
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + valid_for)
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
