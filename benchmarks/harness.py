@@ -21,7 +21,7 @@ ERROR = "error"
 
 
 class Skip(Exception):
-    """The workload cannot run yet (its code has not landed); the message says why."""
+    """The workload cannot run against this server (a page did not answer as expected); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -115,15 +115,15 @@ def log(message: str) -> None:
 
 
 def run_workload(names: Iterable[str], measure: Callable[[], list[Result]]) -> list[Result]:
-    """Run one workload; one that cannot run yet, or fails, is reported under each of its names."""
+    """Run one workload; one that cannot run, or fails, is reported under each of its names."""
     names = list(names)
     log(f"--- {', '.join(names)}")
     started = time.perf_counter()
     try:
         results = measure()
-    except (Skip, ImportError) as reason:
+    except Skip as reason:
         log(f"    skipped: {reason}")
-        return [Result(name, skipped=f"not available yet: {reason}") for name in names]
+        return [Result(name, skipped=str(reason)) for name in names]
     except Exception as failure:  # report it and go on with the other workloads; the exit status says so
         traceback.print_exc()
         return [Result(name, error=f"{type(failure).__name__}: {failure}") for name in names]
