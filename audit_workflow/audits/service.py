@@ -158,8 +158,7 @@ def save_section(
     section rather than this one. Nothing is stored when anything is refused."""
     _check_is_the_auditor(db, audit, actor)
     _check_draft(audit)
-    _check_still_assigned(db, audit)
-    _check_cycle_open(db, audit)
+    _check_auditor_may_still_change(db, audit)
     framework = framework_for_audit(db, audit)
     try:
         section = framework.section(section_code)
@@ -201,8 +200,7 @@ def summary(db: Session, audit: Audit) -> AuditSummary:
 def submit_audit(db: Session, audit: Audit, actor: User) -> Audit:
     _check_is_the_auditor(db, audit, actor)
     _check_draft(audit)
-    _check_still_assigned(db, audit)
-    _check_cycle_open(db, audit)
+    _check_auditor_may_still_change(db, audit)
     result = summary(db, audit)
     if not result.complete:
         raise AuditStateError(f"Complete every section before you submit. Still to do: {', '.join(result.sections_to_do)}")
@@ -226,7 +224,7 @@ def reopen_audit(db: Session, audit: Audit, coordinator: User, reason: str) -> A
         raise AuditError("Only a coordinator of this LA can reopen an audit")
     if audit.status != AuditStatus.SUBMITTED:
         raise AuditStateError("Only a submitted audit can be reopened")
-    _check_cycle_open(db, audit)
+    _check_cycle_open(db, db.get(Assignment, audit.assignment_id))
     reason = (reason or "").strip()
     if not reason:
         raise AuditError("Enter why you are reopening this audit", field="reason")
@@ -270,17 +268,17 @@ def _check_draft(audit: Audit) -> None:
         raise AuditStateError("This audit has been submitted, so it cannot be changed. Ask your coordinator to reopen it.")
 
 
-def _check_still_assigned(db: Session, audit: Audit) -> None:
-    """A plan reassigned to someone else is theirs now: the first auditor's draft stops there."""
+def _check_auditor_may_still_change(db: Session, audit: Audit) -> None:
+    """A plan reassigned to someone else is theirs now: the first auditor's draft stops there. And a
+    closed cycle's audits stay as they are."""
     assignment = db.get(Assignment, audit.assignment_id)
     if assignment.status == AssignmentStatus.WITHDRAWN:
         raise AuditStateError("This plan has been passed to another auditor, so you cannot change its audit")
+    _check_cycle_open(db, assignment)
 
 
-def _check_cycle_open(db: Session, audit_or_assignment: Audit | Assignment) -> None:
+def _check_cycle_open(db: Session, assignment: Assignment) -> None:
     """A closed cycle is read-only: its results are what the cycle report says."""
-    assignment = (audit_or_assignment if isinstance(audit_or_assignment, Assignment)
-                  else db.get(Assignment, audit_or_assignment.assignment_id))
     cycle = db.get(AuditCycle, assignment.cycle_id)
     if cycle.status == CycleStatus.CLOSED:
         raise AuditStateError(f"The cycle {cycle.name} is closed, so its audits cannot be changed")
