@@ -34,6 +34,7 @@ from ..notifications.dispatcher import dispatch_due
 from ..notifications.models import MessageStatus, OutboxMessage
 from ..notifications.outbox import queue_message
 from ..notifications.service import purge_expired
+from ..outcome import JobOutcome
 from ..plans.models import Plan
 from ..workdays import BeyondHolidayData, WorkingCalendar
 from . import chase as rules
@@ -48,12 +49,6 @@ RETENTION_ALERT_AFTER = timedelta(hours=48)
 
 # The emails that chase the auditor, by stage.
 AUDITOR_KINDS = {rules.Stage.REMINDER: "reminder", rules.Stage.DUE: "due_today", rules.Stage.OVERDUE: "overdue"}
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    summary: str
-    warning: str | None = None  # for the admin page and /healthz, e.g. bank-holiday data running out
 
 
 def _england_date(now: datetime | None) -> date:

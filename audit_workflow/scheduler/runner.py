@@ -34,7 +34,8 @@ from werkzeug.serving import is_running_from_reloader
 
 from ..clock import ENGLAND, utcnow
 from ..db import describe_error, get_engine
-from .jobs import JOBS, JobOutcome, run_and_record
+from ..outcome import JobOutcome
+from .jobs import JOBS, run_and_record
 from .lease import Lease
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ import sys, time
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import text
 from audit_workflow import create_app
-from audit_workflow.scheduler.jobs import JobOutcome
+from audit_workflow.outcome import JobOutcome
 from audit_workflow.scheduler.runner import ScheduledJob, SchedulerRunner, run_dedicated
 
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "test", "SCHEDULER_LEASE_SECONDS": int(sys.argv[3])},

@@ -12,7 +12,8 @@ from flask import current_app
 from audit_workflow.clock import utcnow
 from audit_workflow.config import load_settings
 from audit_workflow.db import get_engine
-from audit_workflow.scheduler.jobs import JOBS, JobOutcome
+from audit_workflow.outcome import JobOutcome
+from audit_workflow.scheduler.jobs import JOBS
 from audit_workflow.scheduler.lease import Lease, current_lease
 from audit_workflow.scheduler.models import JobRun
 from audit_workflow.scheduler.runner import TIMETABLE, SchedulerRunner, handover_seconds, start_embedded

@@ -8,7 +8,8 @@ import time_machine
 
 from audit_workflow.clock import utcnow
 from audit_workflow.db import get_engine
-from audit_workflow.scheduler.jobs import JobOutcome, run_and_record
+from audit_workflow.outcome import JobOutcome
+from audit_workflow.scheduler.jobs import run_and_record
 from audit_workflow.scheduler.lease import Lease
 from tests.factories import make_assignment, make_cycle, make_plan
 
