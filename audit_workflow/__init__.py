@@ -50,6 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     navigation.init_app(app)
     _register_areas(app)
     register_commands(app)
+    from .demo import sign_in_details
+
+    app.extensions["demo_sign_in"] = sign_in_details
     return app
 
 

@@ -12,7 +12,19 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from .db import get_engine, session_scope
 
 
-def _fail(message: str) -> None:
+class BadInputExitsOne(click.Command):
+    """Click answers bad usage (a missing option, a word where a number goes) with exit status 2;
+    the CLI contract says any bad input exits with 1, so scripts need check only one code."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            error.exit_code = 1
+            raise
+
+
+def fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -59,7 +71,7 @@ def la_create(code, name, region, contact_email):
             click.echo(f"Created {la.name} ({la.code}).")
             click.echo(str(la.id))
     except AuthorityError as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 @click.command("create-user")
@@ -83,7 +95,7 @@ def create_user_command(la_code, email, name, roles, discipline, team, password)
             how = "a local password" if password else "Microsoft Entra ID"
             click.echo(f"Created {user.email} ({user.roles}) in {la.name}; signs in with {how}.")
     except (UserError, AuthorityError) as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 @click.command("serve")

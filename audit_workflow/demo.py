@@ -205,6 +205,11 @@ def demo_accounts() -> list[dict[str, str]]:
     return accounts
 
 
+def sign_in_details() -> dict:
+    """What the sign-in page shows in demo mode."""
+    return {"demo_accounts": demo_accounts(), "demo_password": DEMO_PASSWORD}
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command():

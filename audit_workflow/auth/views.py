@@ -5,7 +5,6 @@ from sqlmodel import select
 
 from ..access import current_user, public, signed_in
 from ..db import get_session
-from ..demo import DEMO_PASSWORD, demo_accounts
 from . import entra
 from .forms import SignInForm
 from .models import User
@@ -127,7 +126,8 @@ def entra_callback():
 def _demo_context() -> dict:
     if not current_app.config["DEMO_MODE"]:
         return {}
-    return {"demo_accounts": demo_accounts(), "demo_password": DEMO_PASSWORD}
+    # Given by the app factory, so that the sign-in page does not import the demo seeder.
+    return current_app.extensions["demo_sign_in"]()
 
 
 def _refused(message: str):

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from ..authorities.service import AuthorityError, get_by_code
 from ..db import get_engine, session_scope
-from ..plans.commands import BadInputExitsOne, fail
+from ..cli import BadInputExitsOne, fail
 from ..scheduler.commands import calendar_command
 from . import progress, service
 

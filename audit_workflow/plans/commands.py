@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from ..authorities.service import AuthorityError, get_by_code
+from ..cli import BadInputExitsOne, fail
 from ..db import get_engine, session_scope
 from .service import PlanImportRefused, import_plans
-
-
-class BadInputExitsOne(click.Command):
-    """Click answers bad usage (a missing option, a word where a number goes) with exit status 2;
-    the CLI contract says any bad input exits with 1, so scripts need check only one code."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as error:
-            error.exit_code = 1
-            raise
-
-
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 @click.command("import-plans", cls=BadInputExitsOne)

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from ..cycles.service import CycleError, get_cycle
 from ..db import get_engine
-from ..plans.commands import BadInputExitsOne, fail
+from ..cli import BadInputExitsOne, fail
 from ..workdays import BeyondHolidayData
 from .chase import chase_calendar
 from .jobs import JOBS, run_and_record
