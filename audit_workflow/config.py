@@ -8,9 +8,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
+from .resources import shipped_path
+
 ENV_PREFIX = "AUDIT_WORKFLOW_"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULTS_FILE = REPO_ROOT / "config" / "settings.toml"
+DEFAULTS_FILE = shipped_path("config", "settings.toml")
 
 
 class ConfigError(ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import uuid
 from dataclasses import dataclass
 
@@ -28,6 +29,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_PASSWORD = "correct horse battery staple"
 # Hashed once: argon2 is deliberately slow, and every test builds several users.
 TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def need_service(available: bool, reason: str) -> None:

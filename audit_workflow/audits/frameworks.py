@@ -17,7 +17,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
 
-from ..config import REPO_ROOT
+from ..resources import setting_path
 from ..framework import Framework, default_framework, framework_from_dict, framework_to_dict, load_framework
 from .models import Audit, FrameworkVersion
 
@@ -73,11 +73,11 @@ def parse_stored(content: str) -> Framework:
 
 
 def shipped_framework() -> tuple[Framework, str]:
-    """The shipped default and where it came from: the app's FRAMEWORK_FILE (relative to the
-    repository root), or, outside an app (scripts, test builders), the package's default file."""
+    """The shipped default and where it came from: the app's FRAMEWORK_FILE (see
+    resources.setting_path), or, outside an app (scripts, test builders), the package's default file."""
     if not has_app_context():
         return default_framework(), "the shipped default framework"
-    path = REPO_ROOT / current_app.config["FRAMEWORK_FILE"]
+    path = setting_path(current_app.config["FRAMEWORK_FILE"])
     return load_framework(path), str(path)
 
 

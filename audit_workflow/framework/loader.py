@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..resources import shipped_path
 from .model import (
     GRADED_BANDS,
     GRADES_BEST_FIRST,
@@ -58,7 +59,7 @@ class FrameworkError(ValueError):
 
 
 def default_framework_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "config" / "framework" / "default.yaml"
+    return shipped_path("config", "framework", "default.yaml")
 
 
 @lru_cache(maxsize=1)

@@ -24,11 +24,10 @@ from typing import Any, Callable, Iterator, Mapping
 from jinja2 import FileSystemLoader, StrictUndefined, Template, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-import audit_workflow
-
 from ..clock import today
+from ..resources import shipped_path
 
-DEFAULT_TEMPLATES_DIR = Path(audit_workflow.__file__).parent.parent / "email_templates"
+DEFAULT_TEMPLATES_DIR = shipped_path("email_templates")
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import ipaddress
-import socket
 import ssl
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from audit_workflow.notifications.transports.base import OutgoingEmail, PermanentFailure, TemporaryFailure
 from audit_workflow.notifications.transports.smtp import SmtpSettings, SmtpTransport, message_id_for
+from tests.conftest import free_port
 
 SENDER = "ehcp-audit@council.example.gov.uk"
 EMAIL = OutgoingEmail(
@@ -51,15 +51,9 @@ class Relay:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def smtp_server(relay: Relay, **smtp_parameters):
-    controller = Controller(relay, hostname="127.0.0.1", port=_free_port(), **smtp_parameters)
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port(), **smtp_parameters)
     controller.start()
     try:
         yield controller.port
@@ -214,7 +208,7 @@ def test_the_relays_answer_to_the_message_decides(reply, failure_type):
 
 def test_no_relay_listening_is_temporary():
     with pytest.raises(TemporaryFailure) as failure:
-        _transport(_free_port()).send(EMAIL)
+        _transport(free_port()).send(EMAIL)
     assert failure.value.status is None
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from audit_workflow.clock import utcnow
 from audit_workflow.db import get_engine
 from audit_workflow.scheduler.lease import current_lease
 from audit_workflow.scheduler.models import JobRun
+from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3  # heartbeat every second
@@ -130,12 +130,6 @@ def start_command(database_url: str, *arguments: str) -> subprocess.Popen:
            "AUDIT_WORKFLOW_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS), "AUDIT_WORKFLOW_SCHEDULER_EMBEDDED": "true"}
     return subprocess.Popen([str(Path(sys.executable).with_name("audit-workflow")), *arguments], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def scheduler_health(port: int) -> dict | None:
