@@ -20,7 +20,7 @@ from ..db import get_session
 from ..framework import Grade, grade_section
 from ..plans.models import Plan
 from ..web import navigation
-from ..web.views import HOME_PANELS, HomePanel
+from ..web.contributions import HOME_PANELS, HomePanel
 from . import service
 from .forms import ReopenForm, SectionForm
 from .frameworks import framework_for_audit

@@ -24,7 +24,7 @@ from ..db import get_session
 from ..plans.models import Plan
 from ..scheduler.chase import chase_calendar
 from ..web import navigation
-from ..web.views import HOME_PANELS, HomePanel
+from ..web.contributions import HOME_PANELS, HomePanel
 from ..web.errors import render_error
 from ..workdays import BeyondHolidayData
 from . import progress, service

@@ -20,7 +20,7 @@ from ..auth.models import Role, User
 from ..clock import england_time, utcnow
 from ..db import get_session
 from ..web import navigation
-from ..web.views import HEALTH_CHECKS
+from ..web.contributions import HEALTH_CHECKS
 from . import service
 from .catalogue import message_kind
 from .models import Alert, MessageStatus, OutboxMessage

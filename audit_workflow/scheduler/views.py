@@ -15,7 +15,7 @@ from ..auth.models import Role
 from ..clock import england_time, utcnow
 from ..db import describe_error, get_session
 from ..web import navigation
-from ..web.views import HEALTH_CHECKS
+from ..web.contributions import HEALTH_CHECKS
 from ..workdays import WorkingCalendar
 from .jobs import retention_alert
 from .lease import current_lease

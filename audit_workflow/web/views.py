@@ -1,32 +1,12 @@
-from dataclasses import dataclass
-from typing import Callable
-
 from flask import Blueprint, current_app, jsonify, render_template
 from sqlalchemy import text
 
 from ..access import current_user, public, require_user, signed_in
-from ..auth.models import User
 from ..authorities.models import LocalAuthority
 from ..db import get_engine, get_session
+from .contributions import HEALTH_CHECKS, HOME_PANELS
 
 bp = Blueprint("web", __name__, template_folder="templates")
-
-# Other areas add their status to /healthz (scheduler heartbeat, mail transport).
-HEALTH_CHECKS: dict[str, callable] = {}
-
-
-@dataclass(frozen=True)
-class HomePanel:
-    """What needs the user's attention in one area, at the top of their home page."""
-
-    heading: str
-    items: list[tuple[str, str]]  # (what, link)
-    empty: str = ""  # said when there are no items
-
-
-# Other areas add a panel (or None, when the area does not concern the user), e.g. open cycles.
-HOME_PANELS: dict[str, Callable[[User], HomePanel | None]] = {}
-
 
 @bp.get("/")
 @signed_in

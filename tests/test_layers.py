@@ -1,0 +1,81 @@
+"""The layer rules of docs/architecture.md, checked on the import graph (grimp, the engine of
+import-linter): pure domain modules use no web framework, ORM or database, so they can be tested
+and reused from the CLI and the scheduler; and no area imports another area's views."""
+
+from __future__ import annotations
+
+import grimp
+import pytest
+
+PACKAGE = "audit_workflow"
+
+# Domain logic as functions of plain values. A new statistic or rule module joins this list.
+PURE_MODULES = [
+    "audit_workflow.clock",
+    "audit_workflow.workdays",
+    "audit_workflow.outcome",
+    "audit_workflow.resources",
+    "audit_workflow.framework.model",
+    "audit_workflow.framework.loader",
+    "audit_workflow.framework.grading",
+    "audit_workflow.plans.reference",
+    "audit_workflow.plans.parsing",
+    "audit_workflow.cycles.sampling",
+    "audit_workflow.cycles.allocation",
+    "audit_workflow.notifications.privacy",
+    "audit_workflow.notifications.retry",
+]
+
+# What a pure module may not reach, directly or through other modules.
+FORBIDDEN = ("flask", "werkzeug", "sqlmodel", "sqlalchemy", "audit_workflow.db")
+
+
+def impurities(graph: grimp.ImportGraph, module: str, forbidden=FORBIDDEN) -> list[str]:
+    """Each import chain from module to something a pure module may not use."""
+    chains = (graph.find_shortest_chain(importer=module, imported=name) for name in forbidden if name in graph.modules)
+    return [" -> ".join(chain) for chain in chains if chain]
+
+
+def views_imported_across_areas(graph: grimp.ImportGraph, package: str) -> list[str]:
+    """Each import of one area's views module (package.area.views) by a module of another area."""
+    def area(module: str) -> str:
+        return module.split(".")[1]
+
+    return sorted(
+        f"{importer} -> {imported}"
+        for importer in graph.modules if importer.startswith(f"{package}.") and importer.count(".") >= 2
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if imported.startswith(f"{package}.") and imported.endswith(".views") and area(imported) != area(importer)
+    )
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph(PACKAGE, include_external_packages=True)
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_modules_use_no_web_framework_orm_or_database(graph, module):
+    assert module in graph.modules, f"{module} is listed as pure but does not exist"
+    assert impurities(graph, module) == []
+
+
+def test_no_area_imports_another_areas_views(graph):
+    assert views_imported_across_areas(graph, PACKAGE) == []
+
+
+def test_the_rules_catch_a_violation(tmp_path, monkeypatch):
+    package = tmp_path / "layered"
+    for folder in (package, package / "alpha", package / "beta"):
+        folder.mkdir(exist_ok=True)
+        (folder / "__init__.py").write_text("")
+    (package / "alpha" / "rules.py").write_text("from ..beta import helpers\n")
+    (package / "beta" / "helpers.py").write_text("import flask\n")
+    (package / "beta" / "views.py").write_text("")
+    (package / "alpha" / "views.py").write_text("from ..beta import views\n")
+    (package / "beta" / "pages.py").write_text("from . import views\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph("layered", include_external_packages=True)
+
+    assert impurities(graph, "layered.alpha.rules") == ["layered.alpha.rules -> layered.beta.helpers -> flask"]
+    assert views_imported_across_areas(graph, "layered") == ["layered.alpha.views -> layered.beta.views"]
