@@ -25,9 +25,10 @@ from .authorities.models import LocalAuthority
 from .authorities.service import create_local_authority
 from .clock import today
 from .cycles.models import Assignment, AuditCycle
-from .cycles.service import (
-    CycleSettings, add_auditors_by_email, allocate_cycle, close_cycle, create_cycle, draw_sample, open_cycle,
-)
+from .cycles.allocating import allocate_cycle
+from .cycles.auditor_pool import add_auditors_by_email
+from .cycles.lifecycle import CycleSettings, close_cycle, create_cycle, open_cycle
+from .cycles.plan_sample import draw_sample
 from .db import get_engine, session_scope
 from .framework import Band, Section
 from .plans.models import Plan

@@ -12,7 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session
 
-from ..cycles.service import CycleError, get_cycle
+from ..cycles.guards import CycleError
+from ..cycles.lifecycle import get_cycle
 from ..db import get_engine
 from ..plans.commands import BadInputExitsOne, fail
 from ..workdays import BeyondHolidayData

@@ -27,7 +27,8 @@ from ..authorities.models import LocalAuthority
 from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles import progress
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
-from ..cycles.service import CycleError, eligible_auditors, held_per_auditor, reassign
+from ..cycles.allocating import eligible_auditors, held_per_auditor, reassign
+from ..cycles.guards import CycleError
 from ..db import describe_error, session_scope
 from ..notifications.catalogue import staff_context
 from ..notifications.dispatcher import dispatch_due
@@ -304,8 +305,8 @@ def reallocate(engine: Engine, config: Mapping[str, Any], now: datetime | None =
 
     Only audits not started: an auditor who has begun has work in their drafts that a move would
     strand, so those stay with the escalation to the coordinator. The new auditor is the eligible
-    pool member (cycles.service.eligible_auditors) with the most room left; with nobody free the
-    audit stays where it is and the next run tries again. cycles.service.reassign() does the move
+    pool member (cycles.allocating.eligible_auditors) with the most room left; with nobody free the
+    audit stays where it is and the next run tries again. cycles.allocating.reassign() does the move
     (withdrawn old assignment, new one due in the cycle's working days, emails to both auditors);
     it needs an application context, which the scheduler and `run-job` provide. `now` decides what
     is overdue; like the service, the new due date counts from clock.today().

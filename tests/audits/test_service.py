@@ -281,7 +281,7 @@ def test_a_closed_cycles_audits_cannot_be_started_changed_or_submitted(db, world
 
 def test_once_the_plan_is_reassigned_the_first_auditors_draft_cannot_be_saved_or_submitted(db, audit, assignment, auditor, framework):
     save_all(db, audit, auditor, band_ticks(framework))
-    assignment.status = AssignmentStatus.WITHDRAWN  # what cycles.service.reassign does to the old assignment
+    assignment.status = AssignmentStatus.WITHDRAWN  # what cycles.allocating.reassign does to the old assignment
     db.add(assignment)
     db.flush()
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from audit_workflow.clock import ENGLAND
 from audit_workflow.cycles.models import Assignment, AssignmentStatus, AuditCycle
-from audit_workflow.cycles.service import decline, eligible_auditors, reassign
+from audit_workflow.cycles.allocating import decline, eligible_auditors, reassign
 from audit_workflow.db import get_engine, session_scope
 from audit_workflow.demo import AUTUMN_CYCLE, load_demo
 from audit_workflow.notifications.models import Alert, OutboxMessage

@@ -20,7 +20,9 @@ from audit_workflow.auth.service import create_user
 from audit_workflow.authorities.models import ClosureDay
 from audit_workflow.clock import ENGLAND
 from audit_workflow.cycles.models import Assignment, AssignmentStatus, CycleStatus
-from audit_workflow.cycles.service import add_auditor, add_to_sample, allocate_cycle
+from audit_workflow.cycles.allocating import allocate_cycle
+from audit_workflow.cycles.auditor_pool import add_auditor
+from audit_workflow.cycles.plan_sample import add_to_sample
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import OutboxMessage
 from audit_workflow.scheduler import jobs
