@@ -9,16 +9,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ..auth.models import Discipline, Role, User
-from ..auth.service import active_users_with_role
+from ..auth.models import Discipline, User
 from ..authorities.models import ClosureDay, LocalAuthority
 from ..clock import today, utcnow
-from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
+from ..notifications.staff_mail import StaffMail
 from ..plans.models import Plan
 from ..plans.reference import key_stage_label, setting_type_label
 from ..workdays import BeyondHolidayData, WorkingCalendar
@@ -111,7 +109,7 @@ class AllocationOutcome:
     explanation: list[str] = field(default_factory=list)
 
 
-def allocate_cycle(db: Session, cycle: AuditCycle, actor: User | None) -> AllocationOutcome:
+def allocate_cycle(db: Session, cycle: AuditCycle, actor: User | None, mail: StaffMail) -> AllocationOutcome:
     """Allocate every unallocated sampled plan that the pool has room for.
 
     Never to an auditor from the plan's writing team, never back to an auditor who declined it, and
@@ -146,7 +144,7 @@ def allocate_cycle(db: Session, cycle: AuditCycle, actor: User | None) -> Alloca
                    for plan_id, auditor_id in result.assignments]
     db.add_all(assignments)
     db.flush()
-    _queue_assignment_emails(db, cycle, run, actor, assignments, plans)
+    _queue_assignment_emails(db, mail, cycle, run, actor, assignments, plans)
     return AllocationOutcome(run, assignments, [(plans[plan_id].system_id, reason) for plan_id, reason in result.unallocated],
                              list(result.explanation))
 
@@ -158,16 +156,12 @@ def _email_plan(plan: Plan, due: date) -> dict:
             "setting_type": setting_type_label(plan.setting_type), "primary_need": plan.primary_need, "due_date": due}
 
 
-def _email_context(db: Session, la_id: uuid.UUID, recipient_name: str, **fields) -> dict:
-    return staff_context(current_app.config, db.get(LocalAuthority, la_id), recipient_name, **fields)
-
-
 def _coordinator_name(db: Session, la_id: uuid.UUID, actor: User | None) -> str:
     # Commands run without a person; the email then names the LA's team instead.
     return actor.display_name if actor else f"The {db.get(LocalAuthority, la_id).name} SEND quality assurance team"
 
 
-def _queue_assignment_emails(db: Session, cycle: AuditCycle, run: AllocationRun, actor: User | None,
+def _queue_assignment_emails(db: Session, mail: StaffMail, cycle: AuditCycle, run: AllocationRun, actor: User | None,
                              assignments: list[Assignment], plans: dict[uuid.UUID, Plan]) -> None:
     """One email per auditor per run, listing all their new plans."""
     by_auditor: dict[uuid.UUID, list[Assignment]] = {}
@@ -178,8 +172,8 @@ def _queue_assignment_emails(db: Session, cycle: AuditCycle, run: AllocationRun,
         auditor = db.get(User, auditor_id)
         queue_message(
             db, kind="assignment", to=[auditor.email], la_id=cycle.la_id, key=f"allocation:{cycle.id}:{auditor_id}:{run.id}",
-            context=_email_context(
-                db, cycle.la_id, auditor.display_name, cycle={"name": cycle.name}, coordinator=coordinator,
+            context=mail.context(
+                cycle.la_id, auditor.display_name, cycle={"name": cycle.name}, coordinator=coordinator,
                 assignments=[_email_plan(plans[item.plan_id], item.due_date) for item in theirs],
             ),
         )
@@ -198,7 +192,7 @@ def eligible_auditors(db: Session, assignment: Assignment) -> list[User]:
             and not allocation.same_team(user.team, plan.writer_team)]
 
 
-def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, actor: User | None) -> Assignment:
+def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, actor: User | None, mail: StaffMail) -> Assignment:
     """Give an allocated plan to another auditor: the old assignment is withdrawn (kept for history)."""
     cycle = db.get(AuditCycle, assignment.cycle_id)
     ensure_editable(cycle)
@@ -216,8 +210,8 @@ def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, act
     queue_message(
         db, kind="reassignment", to=[new_auditor.email], la_id=cycle.la_id, assignment_id=replacement.id,
         key=f"assignment:{assignment.id}:reassigned:{new_auditor.id}",
-        context=_email_context(
-            db, cycle.la_id, new_auditor.display_name, cycle={"name": cycle.name},
+        context=mail.context(
+            cycle.la_id, new_auditor.display_name, cycle={"name": cycle.name},
             coordinator={"display_name": _coordinator_name(db, cycle.la_id, actor)},
             assignments=[_email_plan(db.get(Plan, assignment.plan_id), replacement.due_date)],
         ),
@@ -227,15 +221,15 @@ def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, act
         queue_message(
             db, kind="withdrawal", to=[previous_auditor.email], la_id=cycle.la_id, assignment_id=assignment.id,
             key=f"assignment:{assignment.id}:withdrawn",
-            context=_email_context(
-                db, cycle.la_id, previous_auditor.display_name, cycle={"name": cycle.name},
+            context=mail.context(
+                cycle.la_id, previous_auditor.display_name, cycle={"name": cycle.name},
                 assignment={"system_id": db.get(Plan, assignment.plan_id).system_id, "due_date": assignment.due_date},
             ),
         )
     return replacement
 
 
-def decline(db: Session, assignment: Assignment, reason: str) -> None:
+def decline(db: Session, assignment: Assignment, reason: str, mail: StaffMail) -> None:
     """An auditor hands a plan back: it returns to the unallocated queue, never to them again."""
     cycle = db.get(AuditCycle, assignment.cycle_id)
     ensure_editable(cycle)
@@ -244,14 +238,14 @@ def decline(db: Session, assignment: Assignment, reason: str) -> None:
     reason = checked_reason(reason)
     move_assignment(db, assignment, [AssignmentStatus.NOT_STARTED], AssignmentStatus.DECLINED,
                     declined_at=utcnow(), decline_reason=reason)
-    coordinators = active_users_with_role(db, cycle.la_id, Role.COORDINATOR)
+    coordinators = mail.coordinators(cycle.la_id)
     if not coordinators:
         return  # nobody to tell by email; the plan shows in the unallocated queue regardless
     queue_message(
         db, kind="decline_receipt", to=[user.email for user in coordinators], la_id=cycle.la_id, assignment_id=assignment.id,
         key=f"assignment:{assignment.id}:declined",
-        context=_email_context(
-            db, cycle.la_id, coordinators[0].display_name if len(coordinators) == 1 else "coordinators",
+        context=mail.context(
+            cycle.la_id, coordinators[0].display_name if len(coordinators) == 1 else "coordinators",
             auditor={"display_name": db.get(User, assignment.auditor_id).display_name},
             assignment={"system_id": db.get(Plan, assignment.plan_id).system_id, "due_date": assignment.due_date},
             decline={"reason": reason},

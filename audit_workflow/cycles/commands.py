@@ -10,11 +10,13 @@ from datetime import date
 from typing import Iterator
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlmodel import Session
 
 from ..authorities.service import AuthorityError, get_by_code
 from ..db import get_engine, session_scope
+from ..notifications.staff_mail import StaffMail
 from ..plans.commands import BadInputExitsOne, fail
 from ..scheduler.commands import calendar_command
 from . import allocating, auditor_pool, lifecycle, plan_sample, progress
@@ -101,7 +103,7 @@ def allocate(cycle_id):
     """Allocate the sample's unallocated plans to the pool, and email each auditor their list."""
     with _transaction() as db:
         cycle = lifecycle.get_cycle(db, cycle_id)
-        outcome = allocating.allocate_cycle(db, cycle, actor=None)
+        outcome = allocating.allocate_cycle(db, cycle, actor=None, mail=StaffMail(db, current_app.config))
         for sentence in outcome.explanation:
             click.echo(sentence)
         for system_id, reason in outcome.unallocated:

@@ -21,20 +21,18 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from ..auth.models import Role, User
-from ..auth.service import active_users_with_role
-from ..authorities.models import LocalAuthority
+from ..auth.models import User
 from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles import progress
-from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
 from ..cycles.allocating import eligible_auditors, held_per_auditor, reassign
 from ..cycles.guards import CycleError
+from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
 from ..db import describe_error, session_scope
-from ..notifications.catalogue import staff_context
 from ..notifications.dispatcher import dispatch_due
 from ..notifications.models import MessageStatus, OutboxMessage
 from ..notifications.outbox import queue_message
 from ..notifications.service import purge_expired
+from ..notifications.staff_mail import StaffMail
 from ..outcome import JobOutcome
 from ..plans.models import Plan
 from ..workdays import BeyondHolidayData, WorkingCalendar
@@ -65,29 +63,6 @@ def _counted(counts: Counter, nothing: str) -> str:
 def _beyond_data_warning(error: BeyondHolidayData, what: str) -> str:
     logger.warning("%s: %s", what, error)
     return f"{what}: {error}"
-
-
-# --- Email context ---------------------------------------------------------------------------------
-
-
-class _Directory:
-    """LAs and their coordinators, looked up once per job run."""
-
-    def __init__(self, db: Session, config: Mapping[str, Any]):
-        self.db = db
-        self.config = config
-        self._las: dict[uuid.UUID, LocalAuthority] = {}
-        self._coordinators: dict[uuid.UUID, list[User]] = {}
-
-    def staff_context(self, la_id: uuid.UUID, recipient_name: str, **fields) -> dict:
-        if la_id not in self._las:
-            self._las[la_id] = self.db.get(LocalAuthority, la_id)
-        return staff_context(self.config, self._las[la_id], recipient_name, **fields)
-
-    def coordinators(self, la_id: uuid.UUID) -> list[User]:
-        if la_id not in self._coordinators:
-            self._coordinators[la_id] = active_users_with_role(self.db, la_id, Role.COORDINATOR)
-        return self._coordinators[la_id]
 
 
 # --- dispatch_outbox and retention_purge: the notifications area does the work -------------------
@@ -242,7 +217,7 @@ def _queue_chases(db: Session, config: Mapping[str, Any], cycles: dict[uuid.UUID
                    col(Assignment.status).in_(ACTIVE_STATUSES), AuditCycle.status == CycleStatus.OPEN)
         ).all()
     }
-    directory = _Directory(db, config)
+    directory = StaffMail(db, config)
     counts: Counter = Counter()
     for item in batch:
         if item.assignment_id not in details:
@@ -261,7 +236,7 @@ def _queue_chases(db: Session, config: Mapping[str, Any], cycles: dict[uuid.UUID
     return counts
 
 
-def _auditor_chase(directory: _Directory, item: _ChaseItem, la_id: uuid.UUID, email: str, name: str, assignment: dict,
+def _auditor_chase(directory: StaffMail, item: _ChaseItem, la_id: uuid.UUID, email: str, name: str, assignment: dict,
                    calendar: WorkingCalendar, today: date) -> dict:
     due = assignment["due_date"]
     # A "due" chase caught up after the due date goes out as overdue: "due today" would be untrue.
@@ -270,16 +245,16 @@ def _auditor_chase(directory: _Directory, item: _ChaseItem, la_id: uuid.UUID, em
         assignment["working_days_left"] = calendar.working_days_between(today, due)
     elif kind == "overdue":
         assignment["working_days_overdue"] = calendar.working_days_between(due, today)
-    return {"kind": kind, "to": [email], "context": directory.staff_context(la_id, name, assignment=assignment)}
+    return {"kind": kind, "to": [email], "context": directory.context(la_id, name, assignment=assignment)}
 
 
-def _escalation(db: Session, directory: _Directory, item: _ChaseItem, la_id: uuid.UUID, auditor_name: str,
+def _escalation(db: Session, directory: StaffMail, item: _ChaseItem, la_id: uuid.UUID, auditor_name: str,
                 assignment: dict, working_days_overdue: int) -> dict | None:
     coordinators = directory.coordinators(la_id)
     if not coordinators:
         logger.warning("escalation of assignment %s not sent: its LA has no active coordinator", item.assignment_id)
         return None
-    context = directory.staff_context(
+    context = directory.context(
         la_id, coordinators[0].display_name if len(coordinators) == 1 else "coordinators",
         auditor={"display_name": auditor_name},
         assignment={**assignment, "working_days_overdue": working_days_overdue,
@@ -319,7 +294,7 @@ def reallocate(engine: Engine, config: Mapping[str, Any], now: datetime | None =
     for assignment_id in sorted(due):
         try:
             with session_scope(engine, immediate=True) as db:
-                outcome = _reallocate_one(db, assignment_id)
+                outcome = _reallocate_one(db, config, assignment_id)
         except CycleError as error:  # the new due date is past the bank-holiday data
             warnings.append(f"An audit was not reallocated: {error}")
             continue
@@ -353,7 +328,7 @@ def _due_for_reallocation(db: Session, today: date, warnings: list[str]) -> list
     return due
 
 
-def _reallocate_one(db: Session, assignment_id: uuid.UUID) -> str | None:
+def _reallocate_one(db: Session, config: Mapping[str, Any], assignment_id: uuid.UUID) -> str | None:
     # Locked and read again in the writing transaction: of two runs at once the second finds the
     # assignment withdrawn and leaves it, and an audit started since the scan is not moved.
     assignment = db.exec(
@@ -367,7 +342,7 @@ def _reallocate_one(db: Session, assignment_id: uuid.UUID) -> str | None:
     auditor_id = _auditor_with_most_room(db, assignment)
     if auditor_id is None:
         return "no auditor free"
-    reassign(db, assignment, auditor_id, actor=None)
+    reassign(db, assignment, auditor_id, actor=None, mail=StaffMail(db, config))
     return "reallocated"
 
 
@@ -400,7 +375,7 @@ def weekly_digest(engine: Engine, config: Mapping[str, Any], now: datetime | Non
     warnings: list[str] = []
     counts: Counter = Counter()
     with session_scope(engine, immediate=True) as db:
-        directory = _Directory(db, config)
+        directory = StaffMail(db, config)
         calendars: dict[uuid.UUID, WorkingCalendar] = {}
         for cycle in db.exec(select(AuditCycle).where(AuditCycle.status == CycleStatus.OPEN).order_by(AuditCycle.id)).all():
             if cycle.la_id not in calendars:
@@ -419,7 +394,7 @@ def weekly_digest(engine: Engine, config: Mapping[str, Any], now: datetime | Non
                 continue
             report = _digest_report(db, cycle, today)
             for coordinator in waiting:
-                context = directory.staff_context(cycle.la_id, coordinator.display_name, cycle={"name": cycle.name},
+                context = directory.context(cycle.la_id, coordinator.display_name, cycle={"name": cycle.name},
                                                   week_ending=week_ending, **report)
                 if queue_message(db, kind="coordinator_digest", to=[coordinator.email], context=context,
                                  key=keys[coordinator.id], la_id=cycle.la_id):

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import select
 
 from audit_workflow.cycles import allocating, auditor_pool, lifecycle, plan_sample
-from audit_workflow.cycles.models import AuditCycle, CyclePlan, CycleStatus
 from audit_workflow.cycles.guards import CycleError
 from audit_workflow.cycles.lifecycle import CycleSettings
+from audit_workflow.cycles.models import AuditCycle, CyclePlan, CycleStatus
 from audit_workflow.plans.models import Plan
 from tests.cycles.conftest import add_auditors, add_register
 from tests.factories import make_assignment
@@ -73,7 +73,7 @@ def test_a_cycle_opens_once_and_closes(db, la):
     assert cycle.status == CycleStatus.CLOSED and cycle.closed_at
 
 
-def test_a_closed_cycle_refuses_every_change(db, world, la, coordinator):
+def test_a_closed_cycle_refuses_every_change(db, world, la, coordinator, mail):
     plan_ids = add_register(db, la, 30)
     auditor = add_auditors(db, la, 1)[0]
     cycle = lifecycle.create_cycle(db, la.id, settings())
@@ -96,9 +96,9 @@ def test_a_closed_cycle_refuses_every_change(db, world, la, coordinator):
         lambda: auditor_pool.import_pool(db, cycle, b"email,capacity\n"),
         lambda: auditor_pool.remove_auditor(db, member),
         lambda: allocating.set_discipline_mix(db, cycle, {"education": 100}),
-        lambda: allocating.allocate_cycle(db, cycle, coordinator),
-        lambda: allocating.reassign(db, assignment, auditor.id, coordinator),
-        lambda: allocating.decline(db, assignment, "away"),
+        lambda: allocating.allocate_cycle(db, cycle, coordinator, mail),
+        lambda: allocating.reassign(db, assignment, auditor.id, coordinator, mail),
+        lambda: allocating.decline(db, assignment, "away", mail),
         lambda: allocating.mark_plan_sent(db, assignment, coordinator),
     ]
     for change in changes:

@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import select
 
 from audit_workflow.cycles import lifecycle, plan_sample, progress
-from audit_workflow.cycles.models import CyclePlan, SampleChange
 from audit_workflow.cycles.guards import CycleError
 from audit_workflow.cycles.lifecycle import CycleSettings
+from audit_workflow.cycles.models import CyclePlan, SampleChange
 from audit_workflow.plans.models import Plan
 from tests.cycles.conftest import add_register
 from tests.factories import make_assignment

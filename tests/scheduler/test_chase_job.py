@@ -19,12 +19,13 @@ from sqlmodel import col, select
 from audit_workflow.auth.service import create_user
 from audit_workflow.authorities.models import ClosureDay
 from audit_workflow.clock import ENGLAND
-from audit_workflow.cycles.models import Assignment, AssignmentStatus, CycleStatus
 from audit_workflow.cycles.allocating import allocate_cycle
 from audit_workflow.cycles.auditor_pool import add_auditor
+from audit_workflow.cycles.models import Assignment, AssignmentStatus, CycleStatus
 from audit_workflow.cycles.plan_sample import add_to_sample
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import OutboxMessage
+from audit_workflow.notifications.staff_mail import StaffMail
 from audit_workflow.scheduler import jobs
 from audit_workflow.scheduler.jobs import chase, reallocate
 from tests.factories import make_assignment, make_cycle, make_plan
@@ -52,7 +53,7 @@ def allocate(app, db, world, day: date, system_ids: list[str], cycle=None):
             make_plan(db, la, system_id=system_id)
             add_to_sample(db, cycle, system_id, "Chosen for the scheduler tests", None)
         add_auditor(db, cycle, world.user("auditor"), 50)
-        outcome = allocate_cycle(db, cycle, None)
+        outcome = allocate_cycle(db, cycle, None, StaffMail(db, app.config))
         db.commit()
     return cycle, outcome.assignments
 
