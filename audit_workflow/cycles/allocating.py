@@ -13,13 +13,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..auth.models import Discipline, User
-from ..authorities.models import ClosureDay, LocalAuthority
+from ..authorities.models import LocalAuthority
 from ..clock import today, utcnow
 from ..notifications.outbox import queue_message
 from ..notifications.staff_mail import StaffMail
 from ..plans.models import Plan
 from ..plans.reference import key_stage_label, setting_type_label
-from ..workdays import BeyondHolidayData, WorkingCalendar
+from ..workdays import BeyondHolidayData
 from . import allocation
 from .guards import CycleError, checked_reason, ensure_editable
 from .models import (
@@ -35,6 +35,7 @@ from .models import (
     CycleStatus,
 )
 from .transitions import move_assignment
+from .working_days import working_calendar
 
 
 def unallocated_plan_ids(db: Session, cycle: AuditCycle) -> list[uuid.UUID]:
@@ -49,9 +50,8 @@ def unallocated_plan_ids(db: Session, cycle: AuditCycle) -> list[uuid.UUID]:
 
 
 def due_date_for(db: Session, cycle: AuditCycle, start: date | None = None) -> date:
-    closures = db.exec(select(ClosureDay.day).where(ClosureDay.la_id == cycle.la_id)).all()
     try:
-        return WorkingCalendar(closures).add_working_days(start or today(), cycle.due_working_days)
+        return working_calendar(db, cycle.la_id).add_working_days(start or today(), cycle.due_working_days)
     except BeyondHolidayData:
         raise CycleError("The due date falls beyond the bank holidays this service knows about; ask your administrator to update them") from None
 

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Iterator
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlmodel import Session
 
@@ -18,13 +17,12 @@ from ..authorities.service import AuthorityError, get_by_code
 from ..db import get_engine, session_scope
 from ..notifications.staff_mail import StaffMail
 from ..plans.commands import BadInputExitsOne, fail
-from ..scheduler.commands import calendar_command
+from ..workdays import BeyondHolidayData
 from . import allocating, auditor_pool, lifecycle, plan_sample, progress
+from .chasing import chase_calendar
 from .guards import CycleError
 
 cycle_cli = AppGroup("cycle", help="Audit cycles: create, sample, choose auditors, allocate, track.")
-# The scheduler owns the chase rules; its calendar is read as part of a cycle.
-cycle_cli.add_command(calendar_command, "calendar")
 
 
 @contextmanager
@@ -103,7 +101,7 @@ def allocate(cycle_id):
     """Allocate the sample's unallocated plans to the pool, and email each auditor their list."""
     with _transaction() as db:
         cycle = lifecycle.get_cycle(db, cycle_id)
-        outcome = allocating.allocate_cycle(db, cycle, actor=None, mail=StaffMail(db, current_app.config))
+        outcome = allocating.allocate_cycle(db, cycle, actor=None, mail=StaffMail.with_app_settings(db))
         for sentence in outcome.explanation:
             click.echo(sentence)
         for system_id, reason in outcome.unallocated:
@@ -147,3 +145,20 @@ def status(cycle_id, as_json):
         click.echo(f"  {name.replace('_', ' ')}: {count}")
     for email, count in sorted(report["by_auditor"].items()):
         click.echo(f"  {email}: {count}")
+
+
+@cycle_cli.command("calendar", cls=BadInputExitsOne)
+@click.argument("cycle_id")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {assignment, auditor, kind, date}")
+def calendar_command(cycle_id, as_json):
+    """The chase emails planned for the cycle's active audits, by working day."""
+    try:
+        with Session(get_engine()) as db:
+            entries = chase_calendar(db, lifecycle.get_cycle(db, cycle_id))
+    except (CycleError, BeyondHolidayData) as error:
+        fail(str(error))
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    for entry in entries:
+        click.echo(f"{entry['date']}  {entry['kind']:<10}  {entry['auditor']}  {entry['assignment']}")

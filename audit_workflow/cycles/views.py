@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Callable
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import Session, col, select
 
@@ -23,12 +23,12 @@ from ..clock import ENGLAND
 from ..db import get_session
 from ..notifications.staff_mail import StaffMail
 from ..plans.models import Plan
-from ..scheduler.chase import chase_calendar
 from ..web import navigation
 from ..web.views import HOME_PANELS, HomePanel
 from ..web.errors import render_error
 from ..workdays import BeyondHolidayData
 from . import allocating, auditor_pool, lifecycle, plan_sample, progress
+from .chasing import chase_calendar
 from .guards import CycleError
 from .forms import (
     ActionForm,
@@ -453,7 +453,7 @@ def allocate(cycle_id: uuid.UUID):
 
     def do_allocate(db: Session):
         allocating.set_discipline_mix(db, cycle, form.percentages())
-        outcome = allocating.allocate_cycle(db, cycle, require_user(), StaffMail(db, current_app.config))
+        outcome = allocating.allocate_cycle(db, cycle, require_user(), StaffMail.with_app_settings(db))
         left = f" {len(outcome.unallocated)} could not be allocated." if outcome.unallocated else ""
         return f"{len(outcome.assignments)} plans have been allocated.{left}", url_for("cycles.allocation", cycle_id=cycle.id)
 
@@ -479,7 +479,7 @@ def reassign(assignment_id: uuid.UUID):
 
     def do_reassign(db: Session):
         replacement = allocating.reassign(db, assignment, uuid.UUID(form.auditor.data), require_user(),
-                                          StaffMail(db, current_app.config))
+                                          StaffMail.with_app_settings(db))
         auditor = db.get(User, replacement.auditor_id)
         return (f"{plan.system_id} has been reassigned to {auditor.display_name}. Email them the plan.",
                 url_for("cycles.show", cycle_id=cycle.id))
@@ -513,7 +513,7 @@ def decline(assignment_id: uuid.UUID):
     form = DeclineForm()
 
     def do_decline(db: Session):
-        allocating.decline(db, assignment, form.reason.data, StaffMail(db, current_app.config))
+        allocating.decline(db, assignment, form.reason.data, StaffMail.with_app_settings(db))
         return (f"You have declined the audit of {plan.system_id}. Your coordinator has been told.",
                 url_for("web.home"))
 

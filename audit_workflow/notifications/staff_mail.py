@@ -1,12 +1,13 @@
 """What emails to staff need from the database and the settings, passed to the services that queue
-them (a view builds it from the app's config, a job from the config it is given), so no service
-reads the application's settings behind its caller's back."""
+them (a view or command builds it from the application's settings, a job from the config it is
+given), so no service reads the settings behind its caller's back."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, Mapping
 
+from flask import current_app
 from sqlmodel import Session
 
 from ..auth.models import Role, User
@@ -23,6 +24,11 @@ class StaffMail:
         self.db = db
         self.config = config
         self._coordinators: dict[uuid.UUID, list[User]] = {}
+
+    @classmethod
+    def with_app_settings(cls, db: Session) -> "StaffMail":
+        """For views and commands, which run inside the application: its settings."""
+        return cls(db, current_app.config)
 
     def context(self, la_id: uuid.UUID, recipient_name: str, **fields) -> dict:
         return staff_context(self.config, self.db.get(LocalAuthority, la_id), recipient_name, **fields)

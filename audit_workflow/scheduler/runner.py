@@ -6,8 +6,8 @@
   of its own, for when the web application runs under gunicorn with several workers.
 
 Never from create_app(): every gunicorn worker and the Werkzeug reloader's child build the app, and
-each would start its own scheduler (start_embedded refuses to run in either). The timetable lives
-in this module, so the job store is APScheduler's MemoryJobStore: nothing to pickle or migrate.
+each would start its own scheduler (start_embedded refuses to run in either). The timetable is the
+job table in jobs.py, so the job store is APScheduler's MemoryJobStore: nothing to pickle or migrate.
 
 Any number of these processes may run (two servers, a restart overlapping the old process). Each
 renews-or-takes the database lease on its heartbeat; only the holder runs jobs, and a waiting one
@@ -21,9 +21,8 @@ import atexit
 import logging
 import os
 import signal
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -34,8 +33,7 @@ from werkzeug.serving import is_running_from_reloader
 
 from ..clock import ENGLAND, utcnow
 from ..db import describe_error, get_engine
-from ..outcome import JobOutcome
-from .jobs import JOBS, run_and_record
+from .jobs import JOBS, ScheduledJob, run_and_record
 from .lease import Lease
 
 logger = logging.getLogger(__name__)
@@ -44,33 +42,6 @@ logger = logging.getLogger(__name__)
 # are still made if no more than an hour late.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 HEARTBEAT_JOB = "heartbeat"
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    id: str
-    when: str  # in words, for the admin page
-    trigger: str  # an APScheduler trigger alias, with its arguments
-    trigger_args: dict = field(default_factory=dict)
-    # Also run shortly after the scheduler starts, so a machine that was off at the job's time
-    # (or a new installation) does not wait a day for it.
-    soon_after_start: bool = False
-
-
-TIMETABLE = [
-    # The dispatcher stops each run within 25 seconds (dispatcher.JOB_MAX_SECONDS), so runs never overlap.
-    ScheduledJob("dispatch_outbox", "Every 30 seconds", "interval", {"seconds": 30}),
-    # Hourly through the working day: a run missed at 07:05 (machine off) is made up the same day.
-    # Reallocation first, so that the chase five minutes later reminds the new auditor, not the old.
-    ScheduledJob("reallocate", "Weekdays, every hour from 07:00 to 17:00", "cron",
-                 {"day_of_week": "mon-fri", "hour": "7-17", "minute": 0, "timezone": ENGLAND}),
-    ScheduledJob("chase", "Weekdays, every hour from 07:05 to 17:05", "cron",
-                 {"day_of_week": "mon-fri", "hour": "7-17", "minute": 5, "timezone": ENGLAND}),
-    ScheduledJob("weekly_digest", "Weekdays at 08:00; each digest goes once a week, normally on Monday", "cron",
-                 {"day_of_week": "mon-fri", "hour": 8, "minute": 0, "timezone": ENGLAND}),
-    ScheduledJob("retention_purge", "Daily at 02:30, and a minute after the scheduler starts", "cron",
-                 {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True),
-]
 
 
 def heartbeat_seconds(config: Mapping[str, Any]) -> int:
@@ -86,12 +57,10 @@ def handover_seconds(config: Mapping[str, Any]) -> int:
 
 
 class SchedulerRunner:
-    def __init__(self, app: Flask, scheduler_class: type[BaseScheduler], timetable: list[ScheduledJob] = TIMETABLE,
-                 jobs: Mapping[str, Callable[..., JobOutcome]] = JOBS):
-        self.app = app
+    def __init__(self, app: Flask, scheduler_class: type[BaseScheduler], timetable: list[ScheduledJob] = JOBS):
         self.engine = get_engine(app)
         self.config = app.config
-        self.jobs = jobs
+        self.timetable = timetable
         self.lease = Lease(self.engine, self.config["SCHEDULER_LEASE_SECONDS"])
         self._holding = False
         self.scheduler = scheduler_class(jobstores={"default": MemoryJobStore()}, job_defaults=JOB_DEFAULTS, timezone=ENGLAND)
@@ -119,9 +88,7 @@ class SchedulerRunner:
         if not self.lease.is_held():
             return  # another process holds the lease and runs this job
         try:
-            # Jobs call the same services as the views, and some of those read current_app.
-            with self.app.app_context():
-                run_and_record(self.engine, self.config, job_id, self.lease.holder, self.jobs)
+            run_and_record(self.engine, self.config, job_id, self.lease.holder, self.timetable)
         except Exception as error:  # only if the JobRun row itself cannot be written
             logger.error("job %s could not be recorded: %s", job_id, describe_error(error))
 

@@ -14,13 +14,14 @@ from sqlmodel import Session, select
 
 from audit_workflow.clock import ENGLAND
 from audit_workflow.cycles.allocating import decline, eligible_auditors, reassign
+from audit_workflow.cycles.chasing import chase_job
+from audit_workflow.cycles.digest import weekly_digest_job
 from audit_workflow.cycles.models import Assignment, AssignmentStatus, AuditCycle
 from audit_workflow.db import get_engine, session_scope
 from audit_workflow.demo import AUTUMN_CYCLE, load_demo
 from audit_workflow.notifications.models import Alert, OutboxMessage
 from audit_workflow.notifications.staff_mail import StaffMail
 from audit_workflow.plans.models import Plan
-from audit_workflow.scheduler.jobs import chase, weekly_digest
 from tests.notifications.test_privacy import _decline_reason
 
 MONDAY_IN_TERM = date(2026, 11, 2)
@@ -41,8 +42,8 @@ def test_every_email_of_a_demo_term_passes_the_guard_and_shows_no_plan_column_of
                 mail = StaffMail(db, app.config)
                 decline(db, declined, _decline_reason(500), mail)
                 reassign(db, moved, eligible_auditors(db, moved)[0].id, actor=None, mail=mail)
-            chase(engine, app.config)
-            weekly_digest(engine, app.config)
+            chase_job(engine, app.config)
+            weekly_digest_job(engine, app.config)
 
     with Session(engine) as db:
         messages = db.exec(select(OutboxMessage)).all()

@@ -1,5 +1,6 @@
-"""The APScheduler set-up: the timetable's settings, running only while holding the lease, the
-application context jobs run in, the default hand-over time, and where the embedded scheduler may start."""
+"""The APScheduler set-up: the job table and its settings, running only while holding the lease,
+jobs running on the settings they are given (no application context), the default hand-over time,
+and where the embedded scheduler may start."""
 
 from __future__ import annotations
 
@@ -7,16 +8,23 @@ import logging
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from flask import current_app
+from flask import has_app_context
 
 from audit_workflow.clock import utcnow
 from audit_workflow.config import load_settings
 from audit_workflow.db import get_engine
 from audit_workflow.outcome import JobOutcome
-from audit_workflow.scheduler.jobs import JOBS
+from audit_workflow.scheduler.jobs import JOBS, ScheduledJob
 from audit_workflow.scheduler.lease import Lease, current_lease
 from audit_workflow.scheduler.models import JobRun
-from audit_workflow.scheduler.runner import TIMETABLE, SchedulerRunner, handover_seconds, start_embedded
+from audit_workflow.scheduler.runner import SchedulerRunner, handover_seconds, start_embedded
+
+def reports_its_settings(engine, config, now=None) -> JobOutcome:
+    return JobOutcome(f"ran for {config['SERVICE_NAME']}; application context: {has_app_context()}")
+
+
+def probe(job_id: str, function: str, trigger: str = "interval", trigger_args: dict | None = None) -> ScheduledJob:
+    return ScheduledJob(job_id, f"tests.scheduler.test_runner:{function}", "", trigger, trigger_args or {"hours": 1})
 
 
 def test_every_job_has_its_id_coalesces_runs_one_at_a_time_and_tolerates_an_hour_late(app):
@@ -26,17 +34,20 @@ def test_every_job_has_its_id_coalesces_runs_one_at_a_time_and_tolerates_an_hour
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown()
-    assert set(jobs) == {"heartbeat", *JOBS} == {"heartbeat", *(job.id for job in TIMETABLE)}
+    assert set(jobs) == {"heartbeat", *(job.id for job in JOBS)} and len(JOBS) == len(set(jobs)) - 1
     assert {(job.coalesce, job.max_instances, job.misfire_grace_time) for job in jobs.values()} == {(True, 1, 3600)}
 
 
-def test_jobs_run_only_while_the_lease_is_held_and_inside_the_application_context(app, db):
-    def names_the_app(engine, config, now=None) -> JobOutcome:
-        return JobOutcome(f"ran in {current_app.name}")
+def test_every_job_in_the_table_names_a_function_of_its_area():
+    for job in JOBS:
+        module, _, name = job.function.partition(":")
+        assert callable(job.load()) and name.endswith("_job") and not module.startswith("audit_workflow.scheduler"), job
 
+
+def test_jobs_run_only_while_the_lease_is_held_and_on_the_settings_they_are_given(app, db):
     other = Lease(get_engine(app), 45, holder="other:1:abcd")
     other.acquire_or_renew()
-    runner = SchedulerRunner(app, BackgroundScheduler, timetable=[], jobs={"probe": names_the_app})
+    runner = SchedulerRunner(app, BackgroundScheduler, timetable=[probe("probe", "reports_its_settings")])
     runner.heartbeat()
     runner.run_if_holder("probe")
     assert db.get(JobRun, "probe") is None  # a standby runs nothing
@@ -45,7 +56,7 @@ def test_jobs_run_only_while_the_lease_is_held_and_inside_the_application_contex
     runner.heartbeat()
     runner.run_if_holder("probe")
     db.commit()  # a fresh read snapshot
-    assert db.get(JobRun, "probe").summary == "ran in audit_workflow"
+    assert db.get(JobRun, "probe").summary == f"ran for {app.config['SERVICE_NAME']}; application context: False"
 
 
 def test_the_default_lease_hands_over_within_a_minute(tmp_path):
