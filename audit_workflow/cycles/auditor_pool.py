@@ -3,19 +3,19 @@ from a CSV file. Every function works in the caller's transaction and flushes.""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
 from sqlmodel import Session, select
 
 from ..auth.models import Discipline, Role, User
+from ..plans.parsing import RowProblem, Unreadable, csv_rows
 from . import allocation
 from .guards import CycleError, ensure_editable
 from .models import AuditCycle, CycleAuditor
 
 POOL_CSV_LIMIT = 5000
+POOL_COLUMNS = ("email", "capacity", "discipline", "team")
 
 
 def _auditor_in_la(db: Session, la_id: uuid.UUID, email: str) -> User:
@@ -56,17 +56,8 @@ def add_auditors_by_email(db: Session, cycle: AuditCycle, emails: list[str], cap
     return [add_auditor(db, cycle, user, capacity) for user in users]
 
 
-@dataclass
-class PoolImportProblem:
-    row: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"Row {self.row}: {self.message}"
-
-
 class PoolImportRefused(CycleError):
-    def __init__(self, problems: list[PoolImportProblem]):
+    def __init__(self, problems: list[RowProblem]):
         super().__init__(f"The file has {len(problems)} problem{'s' if len(problems) != 1 else ''}; nobody was added", "file")
         self.problems = problems
 
@@ -90,45 +81,47 @@ def _check_against_record(user: User, discipline: str, team: str) -> None:
 
 def import_pool(db: Session, cycle: AuditCycle, data: bytes) -> list[CycleAuditor]:
     """A pool from a CSV with the columns email and capacity, and optionally discipline and team
-    (checked against each auditor's record); all rows land, or none."""
+    (checked against each auditor's record); all rows land, or none. The file is read as a plan
+    register is (plans.parsing: Excel's encodings and separators), and its problems are told alike."""
     ensure_editable(cycle)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PoolImportRefused([PoolImportProblem(1, "the file is not a CSV saved as UTF-8")]) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    headers = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-    missing = [name for name in ("email", "capacity") if name not in headers]
+        wanted = _read_pool(db, cycle, csv_rows(data))
+    except Unreadable as refusal:
+        raise PoolImportRefused([RowProblem(None, None, str(refusal))]) from None
+    return [add_auditor(db, cycle, user, capacity) for user, capacity in wanted.values()]
+
+
+def _read_pool(db: Session, cycle: AuditCycle, rows: Iterator[Sequence[str]]) -> dict[uuid.UUID, tuple[User, int]]:
+    headings = [heading.strip().lower() for heading in next(rows, [])]
+    columns = {name: headings.index(name) for name in POOL_COLUMNS if name in headings}
+    missing = [name for name in ("email", "capacity") if name not in columns]
     if missing:
-        raise PoolImportRefused([PoolImportProblem(1, f"the header row needs the column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}")])
-    problems: list[PoolImportProblem] = []
+        needed = f"the column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}"
+        raise PoolImportRefused([RowProblem(1, None, f"the header row needs {needed}")])
+    problems: list[RowProblem] = []
     wanted: dict[uuid.UUID, tuple[User, int]] = {}
-    try:
-        for number, record in enumerate(reader, start=2):
-            if number > POOL_CSV_LIMIT:
-                raise PoolImportRefused([PoolImportProblem(number, f"the file has more than {POOL_CSV_LIMIT} rows")])
-            email, capacity, discipline, team = (
-                (record.get(headers[name]) or "").strip() if name in headers else ""
-                for name in ("email", "capacity", "discipline", "team"))
-            if not email and not capacity:
-                continue
-            try:
-                if not capacity.isdigit():
-                    raise CycleError("capacity must be a whole number of plans")
-                _check_capacity(int(capacity))
-                user = _auditor_in_la(db, cycle.la_id, email)
-                _check_against_record(user, discipline, team)
-            except CycleError as error:
-                problems.append(PoolImportProblem(number, str(error)))
-                continue
-            wanted[user.id] = (user, int(capacity))
-    except csv.Error as error:
-        raise PoolImportRefused([PoolImportProblem(reader.line_num, f"the file is not a readable CSV ({error})")]) from None
+    for number, record in enumerate(rows, start=2):
+        if number > POOL_CSV_LIMIT:
+            raise PoolImportRefused([RowProblem(number, None, f"the file has more than {POOL_CSV_LIMIT} rows")])
+        email, capacity, discipline, team = (
+            record[columns[name]].strip() if name in columns and columns[name] < len(record) else "" for name in POOL_COLUMNS)
+        if not email and not capacity:
+            continue
+        try:
+            if not capacity.isdigit():
+                raise CycleError("capacity must be a whole number of plans")
+            _check_capacity(int(capacity))
+            user = _auditor_in_la(db, cycle.la_id, email)
+            _check_against_record(user, discipline, team)
+        except CycleError as error:
+            problems.append(RowProblem(number, None, str(error)))
+            continue
+        wanted[user.id] = (user, int(capacity))
     if problems:
         raise PoolImportRefused(problems)
     if not wanted:
-        raise PoolImportRefused([PoolImportProblem(2, "the file has no auditors in it")])
-    return [add_auditor(db, cycle, user, capacity) for user, capacity in wanted.values()]
+        raise PoolImportRefused([RowProblem(2, None, "the file has no auditors in it")])
+    return wanted
 
 
 def remove_auditor(db: Session, member: CycleAuditor) -> None:

@@ -224,10 +224,25 @@ def test_the_pool_is_imported_from_csv_all_or_nothing(db, world, la, cycle):
         "Row 5: capacity must be a whole number of plans",
     ]
     assert sorted(member.capacity for member in progress.pool(db, cycle)) == [4, 6]  # unchanged
-    for data, message in ((b"name,capacity\n", "needs the column email"), (b"\xff\xfe", "UTF-8"), (b"email,capacity\n", "no auditors")):
+    for data, message in ((b"name,capacity\n", "needs the column email"), (b"\x81\x8d\x8f", "UTF-8"), (b"email,capacity\n", "no auditors"),
+                          (b"PK\x03\x04", "Excel workbook")):
         with pytest.raises(auditor_pool.PoolImportRefused) as refusal:
             auditor_pool.import_pool(db, cycle, data)
         assert message in str(refusal.value.problems[0])
+
+
+def test_a_pool_file_is_read_as_the_plan_register_is_from_excels_older_csv_with_semicolons(db, la, cycle):
+    """Excel's default CSV is Windows-1252, and in some locales separates with semicolons: the plans
+    parser reads both, and so does the pool import (with its row numbers as the spreadsheet shows)."""
+    north, south = add_auditors(db, la, 2, teams=("SEN North", "Équipe Sud"))
+    good = f"Email;Capacity;Team\n{north.email};4;SEN North\n\n{south.email};5;Équipe Sud\n".encode("cp1252")
+    assert sorted(member.capacity for member in auditor_pool.import_pool(db, cycle, good)) == [4, 5]
+
+    bad = f"email;capacity\n{north.email};4\n\nnobody@example.gov.uk;2\n".encode("cp1252")
+    with pytest.raises(auditor_pool.PoolImportRefused) as refusal:
+        auditor_pool.import_pool(db, cycle, bad)
+    assert [str(problem) for problem in refusal.value.problems] == [
+        "Row 4: nobody@example.gov.uk is not an active auditor in this LA"]
 
 
 def test_a_pool_file_may_give_discipline_and_team_which_must_match_the_record(db, la, cycle):
