@@ -36,8 +36,7 @@ def reallocate_job(engine: Engine, config: Mapping[str, Any], now: datetime | No
     pool member (allocating.eligible_auditors) with the most room left; with nobody free the
     audit stays where it is and the next run tries again. allocating.reassign() does the move
     (withdrawn old assignment, new one due in the cycle's working days, emails to both auditors).
-    `now` decides what
-    is overdue; like the service, the new due date counts from clock.today().
+    `now` decides what is overdue; like the service, the new due date counts from clock.today().
     """
     today = run_date(now)
     warnings: list[str] = []
