@@ -23,6 +23,7 @@ import atexit
 import logging
 import os
 import signal
+import threading
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -68,6 +69,11 @@ class SchedulerRunner:
         self.timetable = timetable
         self.lease = Lease(self.engine, self.config["SCHEDULER_LEASE_SECONDS"])
         self._holding = False
+        # Held while the catch-up changes the job store, and by stop() to say the scheduler is stopping:
+        # APScheduler's shutdown() holds the job-store lock while it waits for running jobs (the
+        # heartbeat among them), so a heartbeat changing a job after shutdown began would wait forever.
+        self._changing_jobs = threading.Lock()
+        self._stopping = False
         self.scheduler = scheduler_class(jobstores={"default": MemoryJobStore()}, job_defaults=JOB_DEFAULTS, timezone=ENGLAND)
         self.scheduler.add_job(self.heartbeat, "interval", seconds=heartbeat_seconds(self.config), id=HEARTBEAT_JOB,
                                name=HEARTBEAT_JOB, replace_existing=True, next_run_time=utcnow())
@@ -102,11 +108,14 @@ class SchedulerRunner:
             logger.error("scheduler catch-up skipped: %s", describe_error(error))
             return
         now = utcnow()
-        for job in self.timetable:
-            scheduled = self.scheduler.get_job(job.id)
-            if missed(scheduled.trigger, succeeded.get(job.id), now):
-                logger.info("scheduler %s catching up %s", self.lease.holder, job.id)
-                scheduled.modify(next_run_time=now)
+        with self._changing_jobs:
+            if self._stopping:
+                return
+            for job in self.timetable:
+                scheduled = self.scheduler.get_job(job.id)
+                if missed(scheduled.trigger, succeeded.get(job.id), now):
+                    logger.info("scheduler %s catching up %s", self.lease.holder, job.id)
+                    scheduled.modify(next_run_time=now)
 
     def run_if_holder(self, job_id: str) -> None:
         if not self.lease.is_held():
@@ -122,6 +131,8 @@ class SchedulerRunner:
 
     def stop(self) -> None:
         """Finish running jobs, then hand the lease over at once rather than when it runs out."""
+        with self._changing_jobs:
+            self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         try:
