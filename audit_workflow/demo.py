@@ -11,25 +11,29 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
-from .audits.frameworks import framework_for_audit
 from .audits.service import save_section, start_audit, submit_audit
 from .auth.models import Role, User
 from .auth.service import create_user
 from .authorities.models import LocalAuthority
 from .authorities.service import create_local_authority
 from .clock import today
+from .cycles.allocating import allocate_cycle
+from .cycles.auditor_pool import add_auditors_by_email
+from .cycles.lifecycle import CycleSettings, close_cycle, create_cycle, open_cycle
 from .cycles.models import Assignment, AuditCycle
-from .cycles.service import (
-    CycleSettings, add_auditors_by_email, allocate_cycle, close_cycle, create_cycle, draw_sample, open_cycle,
-)
+from .cycles.plan_sample import draw_sample
 from .db import get_engine, session_scope
 from .framework import Band, Section
+from .framework.versions import configured_framework_file, framework_for_audit
+from .notifications.staff_mail import StaffMail
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
 
@@ -133,8 +137,9 @@ def _ticks_for(section: Section, rng: random.Random) -> list[str]:
     return ticks
 
 
-def _complete_audit(db: Session, assignment: Assignment, auditor: User, rng: random.Random, sections: int | None = None) -> None:
-    audit = start_audit(db, assignment, auditor)
+def _complete_audit(db: Session, assignment: Assignment, auditor: User, rng: random.Random, framework_file: Path,
+                    sections: int | None = None) -> None:
+    audit = start_audit(db, assignment, auditor, framework_file)
     framework = framework_for_audit(db, audit)
     for section in framework.sections[:sections]:
         save_section(db, audit, section.code, _ticks_for(section, rng), "", auditor, moving_on=True)
@@ -146,25 +151,27 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time(10, 0), tzinfo=timezone.utc)
 
 
-def _run_cycle(db: Session, la: LocalAuthority, demo: DemoAuthority, name: str, start: date, end: date, size: int) -> list[Assignment]:
+def _run_cycle(db: Session, mail: StaffMail, la: LocalAuthority, demo: DemoAuthority, name: str, start: date, end: date,
+               size: int) -> list[Assignment]:
     cycle = create_cycle(db, la.id, CycleSettings(name=name, period_start=start, period_end=end, sample_size=size))
     open_cycle(db, cycle)
     add_auditors_by_email(db, cycle, [], capacity=3)
     draw_sample(db, cycle, seed=int(demo.code))
     coordinator = db.exec(select(User).where(User.email == _email("coordinator", 1, demo))).one()
-    return allocate_cycle(db, cycle, coordinator).assignments
+    return allocate_cycle(db, cycle, coordinator, mail).assignments
 
 
-def _ensure_cycles(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
+def _ensure_cycles(db: Session, config: Mapping[str, Any], la: LocalAuthority, demo: DemoAuthority) -> None:
     if db.exec(select(AuditCycle.id).where(AuditCycle.la_id == la.id)).first():
         return
     rng = random.Random(f"demo-audits-{demo.code}")
     auditors = {user.id: user for user in db.exec(select(User).where(User.la_id == la.id)).all() if user.has_role(Role.AUDITOR)}
 
     # Last term: every sampled plan audited and the cycle closed, dated as if it happened then.
-    summer = _run_cycle(db, la, demo, SUMMER_CYCLE, date(2026, 4, 13), date(2026, 7, 17), size=24)
+    mail, framework_file = StaffMail(db, config), configured_framework_file(config)
+    summer = _run_cycle(db, mail, la, demo, SUMMER_CYCLE, date(2026, 4, 13), date(2026, 7, 17), size=24)
     for number, assignment in enumerate(summer):
-        _complete_audit(db, assignment, auditors[assignment.auditor_id], rng)
+        _complete_audit(db, assignment, auditors[assignment.auditor_id], rng, framework_file)
         assignment.assigned_at = _at(date(2026, 5, 4))
         assignment.due_date = date(2026, 5, 26)
         assignment.submitted_at = _at(date(2026, 5, 11) + timedelta(days=number % 14))
@@ -172,26 +179,26 @@ def _ensure_cycles(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None
     close_cycle(db, db.get(AuditCycle, summer[0].cycle_id))
 
     # This term: a third submitted, a third part-way through, the rest not started, some overdue.
-    autumn = _run_cycle(db, la, demo, AUTUMN_CYCLE, date(2026, 9, 7), date(2026, 12, 18), size=30)
+    autumn = _run_cycle(db, mail, la, demo, AUTUMN_CYCLE, date(2026, 9, 7), date(2026, 12, 18), size=30)
     for number, assignment in enumerate(autumn):
         auditor = auditors[assignment.auditor_id]
         if number % 3 == 0:
-            _complete_audit(db, assignment, auditor, rng)
+            _complete_audit(db, assignment, auditor, rng, framework_file)
         elif number % 3 == 1:
-            _complete_audit(db, assignment, auditor, rng, sections=rng.randint(1, 8))
+            _complete_audit(db, assignment, auditor, rng, framework_file, sections=rng.randint(1, 8))
         if number % 5 == 4:
             assignment.due_date = today() - timedelta(days=3 + number % 7)
             db.add(assignment)
     db.flush()
 
 
-def load_demo(db: Session) -> list[LocalAuthority]:
+def load_demo(db: Session, config: Mapping[str, Any]) -> list[LocalAuthority]:
     authorities = []
     for demo in DEMO_AUTHORITIES:
         la = _ensure_authority(db, demo)
         _ensure_staff(db, la, demo)
         _ensure_plans(db, la, demo)
-        _ensure_cycles(db, la, demo)
+        _ensure_cycles(db, config, la, demo)
         authorities.append(la)
     return authorities
 
@@ -215,7 +222,7 @@ def sign_in_details() -> dict:
 def demo_command():
     """Load demonstration data (idempotent: running it again changes nothing)."""
     with session_scope(get_engine()) as db:
-        authorities = load_demo(db)
+        authorities = load_demo(db, current_app.config)
     click.echo(f"Demo data ready: {', '.join(la.name for la in authorities)}.")
     click.echo(f"Sign in at {current_app.config['BASE_URL']}/sign-in with any of these (password: {DEMO_PASSWORD}):")
     for account in demo_accounts():

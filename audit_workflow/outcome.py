@@ -3,6 +3,7 @@ without importing the scheduler (the scheduler finds them through its job table)
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 
@@ -10,3 +11,8 @@ from dataclasses import dataclass
 class JobOutcome:
     summary: str
     warning: str | None = None  # for the admin page and /healthz, e.g. bank-holiday data running out
+
+
+def counted(counts: Counter, nothing: str) -> str:
+    """A summary such as "overdue 3, reminder 12", or `nothing` when nothing was done."""
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items())) if counts else nothing

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from audit_workflow.auth.models import User
 from audit_workflow.cycles import progress
 from audit_workflow.cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle, CycleAuditor, CyclePlan
-from audit_workflow.cycles.service import HELD_STATUSES
+from audit_workflow.cycles.models import HELD_STATUSES
 from audit_workflow.plans.models import Plan
 
 from .data import TODAY

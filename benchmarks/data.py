@@ -25,10 +25,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 import audit_workflow.models  # noqa: F401  (every table on the metadata)
-from audit_workflow.audits.models import Audit, FrameworkVersion, SectionJudgement
+from audit_workflow.audits.models import Audit, SectionJudgement
 from audit_workflow.auth.models import User
 from audit_workflow.authorities.models import LocalAuthority
 from audit_workflow.cycles.models import Assignment, AuditCycle, CycleAuditor, CyclePlan
+from audit_workflow.framework.models import FrameworkVersion
 from audit_workflow.notifications.models import OutboxMessage
 from audit_workflow.plans.models import Plan
 

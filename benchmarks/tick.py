@@ -52,11 +52,11 @@ def _due_rows(engine) -> int:
 
 class _Tick:
     def __init__(self, bench: Bench):
-        from audit_workflow.scheduler.jobs import chase
+        from audit_workflow.cycles.chasing import chase_job
 
         self.bench = bench
-        self.chase = chase
-        chase(bench.engine, bench.config, now=NOW - timedelta(days=1))  # yesterday's run: the history
+        self.chase = chase_job
+        chase_job(bench.engine, bench.config, now=NOW - timedelta(days=1))  # yesterday's run: the history
         self.since = utcnow()
 
     def forget_today(self) -> None:

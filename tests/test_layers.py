@@ -22,6 +22,7 @@ PURE_MODULES = [
     "audit_workflow.plans.parsing",
     "audit_workflow.cycles.sampling",
     "audit_workflow.cycles.allocation",
+    "audit_workflow.cycles.chase_rules",
     "audit_workflow.notifications.privacy",
     "audit_workflow.notifications.retry",
 ]

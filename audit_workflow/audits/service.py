@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -17,9 +18,9 @@ from ..clock import today, utcnow
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleStatus
 from ..cycles.transitions import move_assignment
 from ..framework import AuditResult, Framework, Section, SectionResult, grade_audit, grade_section
+from ..framework.versions import active_framework, framework_for_audit
 from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
-from .frameworks import active_framework, framework_for_audit
 from .models import Audit, AuditAction, AuditHistory, AuditStatus, SectionJudgement
 
 COMMENT_MAX_LENGTH = 4000
@@ -106,8 +107,9 @@ def audit_for_assignment(db: Session, assignment: Assignment) -> Audit | None:
     return db.exec(select(Audit).where(Audit.assignment_id == assignment.id)).first()
 
 
-def start_audit(db: Session, assignment: Assignment, auditor: User) -> Audit:
-    """Start the assignment's audit under the LA's active framework, or return the one started."""
+def start_audit(db: Session, assignment: Assignment, auditor: User, shipped_framework_file: Path | None = None) -> Audit:
+    """Start the assignment's audit under the LA's active framework, or return the one started.
+    An LA that has loaded none uses the shipped default (framework.versions.active_framework)."""
     if assignment.auditor_id != auditor.id:
         raise AuditError("Only the auditor this plan is assigned to can start its audit")
     existing = audit_for_assignment(db, assignment)
@@ -116,7 +118,7 @@ def start_audit(db: Session, assignment: Assignment, auditor: User) -> Audit:
     if assignment.status not in ACTIVE_STATUSES:
         raise AuditStateError(f"This assignment is {assignment.status.replace('_', ' ')}, so its audit cannot be started")
     _check_cycle_open(db, assignment)
-    version, _framework = active_framework(db, assignment.la_id)
+    version, _framework = active_framework(db, assignment.la_id, shipped_framework_file)
     now = utcnow()
     audit = Audit(
         la_id=assignment.la_id, assignment_id=assignment.id, framework_version_id=version.id,

@@ -18,12 +18,12 @@ from ..clock import ENGLAND
 from ..cycles.models import Assignment
 from ..db import get_session
 from ..framework import Grade, grade_section
+from ..framework.versions import configured_framework_file, framework_for_audit
 from ..plans.models import Plan
 from ..web import navigation
 from ..web.contributions import HOME_PANELS, HomePanel
 from . import service
 from .forms import ReopenForm, SectionForm
-from .frameworks import framework_for_audit
 from .models import Audit, AuditStatus
 
 bp = Blueprint("audits", __name__, template_folder="templates")
@@ -132,7 +132,7 @@ def start(assignment_id: uuid.UUID):
     if assignment.auditor_id != user.id:
         abort(404)
     try:
-        audit = service.start_audit(db, assignment, user)
+        audit = service.start_audit(db, assignment, user, configured_framework_file(current_app.config))
     except service.AuditError as refusal:
         return _refused(refusal, url_for("audits.my_audits"))
     db.commit()

@@ -14,14 +14,15 @@ from flask.cli import AppGroup
 from sqlmodel import Session
 
 from ..authorities.service import AuthorityError, get_by_code
-from ..db import get_engine, session_scope
 from ..cli import BadInputExitsOne, fail
-from ..scheduler.commands import calendar_command
-from . import progress, service
+from ..db import get_engine, session_scope
+from ..notifications.staff_mail import StaffMail
+from ..workdays import BeyondHolidayData
+from . import allocating, auditor_pool, lifecycle, plan_sample, progress
+from .chasing import chase_calendar
+from .guards import CycleError
 
 cycle_cli = AppGroup("cycle", help="Audit cycles: create, sample, choose auditors, allocate, track.")
-# The scheduler owns the chase rules; its calendar is read as part of a cycle.
-cycle_cli.add_command(calendar_command, "calendar")
 
 
 @contextmanager
@@ -29,7 +30,7 @@ def _transaction() -> Iterator[Session]:
     try:
         with session_scope(get_engine()) as db:
             yield db
-    except (service.CycleError, AuthorityError) as error:
+    except (CycleError, AuthorityError) as error:
         fail(str(error))
 
 
@@ -45,22 +46,22 @@ def _day(value: str, option: str) -> date:
 @click.option("--name", required=True)
 @click.option("--start", required=True, help="First day of the period, YYYY-MM-DD")
 @click.option("--end", required=True, help="Last day of the period, YYYY-MM-DD")
-@click.option("--due-working-days", type=int, default=service.CycleSettings.due_working_days, show_default=True,
+@click.option("--due-working-days", type=int, default=lifecycle.CycleSettings.due_working_days, show_default=True,
               help="Working days an auditor has for each plan")
 @click.option("--target", default="", help="Target sample: a number of plans (60) or a share of the register (10%)")
-@click.option("--strata", default=",".join(service.CycleSettings.strata), show_default=True,
-              help=f"Comma-separated fields to stratify by: {', '.join(service.STRATA_FIELDS)}; empty for none")
+@click.option("--strata", default=",".join(lifecycle.CycleSettings.strata), show_default=True,
+              help=f"Comma-separated fields to stratify by: {', '.join(lifecycle.STRATA_FIELDS)}; empty for none")
 def create(la_code, name, start, end, due_working_days, target, strata):
     """Create a draft cycle; prints its id on the last line."""
     start_day, end_day = _day(start, "--start"), _day(end, "--end")
     with _transaction() as db:
         la = get_by_code(db, la_code)
-        size, share = service.parse_target(target)
-        settings = service.CycleSettings(
+        size, share = lifecycle.parse_target(target)
+        settings = lifecycle.CycleSettings(
             name=name, period_start=start_day, period_end=end_day, due_working_days=due_working_days,
-            sample_size=size, sample_share=share, strata=tuple(service.split_strata(strata.replace(" ", ""))),
+            sample_size=size, sample_share=share, strata=tuple(lifecycle.split_strata(strata.replace(" ", ""))),
         )
-        cycle = service.create_cycle(db, la.id, settings)
+        cycle = lifecycle.create_cycle(db, la.id, settings)
     # Only once committed: a script must never be handed the id of a cycle that does not exist.
     click.echo(f"Created {cycle.name} for {la.name} (draft).")
     click.echo(str(cycle.id))
@@ -73,8 +74,8 @@ def create(la_code, name, start, end, due_working_days, target, strata):
 def sample(cycle_id, size, seed):
     """Draw the cycle's stratified sample from the LA's register."""
     with _transaction() as db:
-        cycle = service.get_cycle(db, cycle_id)
-        drawn = service.draw_sample(db, cycle, size=size, seed=seed)
+        cycle = lifecycle.get_cycle(db, cycle_id)
+        drawn = plan_sample.draw_sample(db, cycle, size=size, seed=seed)
         overview = progress.sample_overview(db, cycle)
         click.echo(f"Drew {len(drawn)} of {overview.population} plans with seed {cycle.sample_seed}.")
         if overview.margin:
@@ -89,8 +90,8 @@ def sample(cycle_id, size, seed):
 def add_auditors(cycle_id, capacity, emails):
     """Put auditors in the cycle's pool (or change their capacity)."""
     with _transaction() as db:
-        cycle = service.get_cycle(db, cycle_id)
-        members = service.add_auditors_by_email(db, cycle, list(emails), capacity)
+        cycle = lifecycle.get_cycle(db, cycle_id)
+        members = auditor_pool.add_auditors_by_email(db, cycle, list(emails), capacity)
         click.echo(f"{len(members)} auditors in the pool with capacity {capacity}.")
 
 
@@ -99,8 +100,8 @@ def add_auditors(cycle_id, capacity, emails):
 def allocate(cycle_id):
     """Allocate the sample's unallocated plans to the pool, and email each auditor their list."""
     with _transaction() as db:
-        cycle = service.get_cycle(db, cycle_id)
-        outcome = service.allocate_cycle(db, cycle, actor=None)
+        cycle = lifecycle.get_cycle(db, cycle_id)
+        outcome = allocating.allocate_cycle(db, cycle, actor=None, mail=StaffMail.with_app_settings(db))
         for sentence in outcome.explanation:
             click.echo(sentence)
         for system_id, reason in outcome.unallocated:
@@ -113,8 +114,8 @@ def allocate(cycle_id):
 def open_cycle(cycle_id):
     """Open a draft cycle."""
     with _transaction() as db:
-        cycle = service.get_cycle(db, cycle_id)
-        service.open_cycle(db, cycle)
+        cycle = lifecycle.get_cycle(db, cycle_id)
+        lifecycle.open_cycle(db, cycle)
         click.echo(f"{cycle.name} is open.")
 
 
@@ -123,8 +124,8 @@ def open_cycle(cycle_id):
 def close_cycle(cycle_id):
     """Close a cycle; it becomes read-only."""
     with _transaction() as db:
-        cycle = service.get_cycle(db, cycle_id)
-        service.close_cycle(db, cycle)
+        cycle = lifecycle.get_cycle(db, cycle_id)
+        lifecycle.close_cycle(db, cycle)
         click.echo(f"{cycle.name} is closed.")
 
 
@@ -134,7 +135,7 @@ def close_cycle(cycle_id):
 def status(cycle_id, as_json):
     """Assignments by status and by auditor."""
     with _transaction() as db:
-        cycle = service.get_cycle(db, cycle_id)
+        cycle = lifecycle.get_cycle(db, cycle_id)
         report = progress.status_report(db, cycle)
     if as_json:
         click.echo(json.dumps(report))
@@ -144,3 +145,20 @@ def status(cycle_id, as_json):
         click.echo(f"  {name.replace('_', ' ')}: {count}")
     for email, count in sorted(report["by_auditor"].items()):
         click.echo(f"  {email}: {count}")
+
+
+@cycle_cli.command("calendar", cls=BadInputExitsOne)
+@click.argument("cycle_id")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {assignment, auditor, kind, date}")
+def calendar_command(cycle_id, as_json):
+    """The chase emails planned for the cycle's active audits, by working day."""
+    try:
+        with Session(get_engine()) as db:
+            entries = chase_calendar(db, lifecycle.get_cycle(db, cycle_id))
+    except (CycleError, BeyondHolidayData) as error:
+        fail(str(error))
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    for entry in entries:
+        click.echo(f"{entry['date']}  {entry['kind']:<10}  {entry['auditor']}  {entry['assignment']}")

@@ -21,7 +21,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..auth.models import Discipline
-from .service import STRATA_FIELDS, CycleError, CycleSettings, parse_target
+from .guards import CycleError
+from .lifecycle import STRATA_FIELDS, CycleSettings, parse_target
 
 
 class WholeNumberField(IntegerField):

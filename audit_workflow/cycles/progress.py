@@ -17,7 +17,8 @@ from ..clock import today
 from ..plans.models import Plan
 from . import sampling
 from .models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan, SampleChange
-from .service import held_per_auditor, register_size, target_size, unallocated_plan_ids
+from .allocating import held_per_auditor, unallocated_plan_ids
+from .plan_sample import register_size, target_size
 
 OVERDUE = "overdue"
 

@@ -21,13 +21,15 @@ from ..access import allow, has_role, in_my_la, load_owned, require_user
 from ..auth.models import Role, User
 from ..clock import ENGLAND
 from ..db import get_session
+from ..notifications.staff_mail import StaffMail
 from ..plans.models import Plan
-from ..scheduler.chase import chase_calendar
 from ..web import navigation
 from ..web.contributions import HOME_PANELS, HomePanel
 from ..web.errors import render_error
 from ..workdays import BeyondHolidayData
-from . import progress, service
+from . import allocating, auditor_pool, lifecycle, plan_sample, progress
+from .chasing import chase_calendar
+from .guards import CycleError
 from .forms import (
     ActionForm,
     AddAuditorForm,
@@ -101,13 +103,13 @@ def govuk_date(value: date | datetime) -> str:
 
 @bp.context_processor
 def cycle_helpers():
-    return {"describe_target": service.describe_target, "strata_labels": strata_labels, "reminder_policy": reminder_policy,
+    return {"describe_target": lifecycle.describe_target, "strata_labels": strata_labels, "reminder_policy": reminder_policy,
             "can_change": _can_change}
 
 
 def strata_labels(strata: str | None) -> str:
     """The fields a sample is stratified by, as a phrase: "key stage, primary need"."""
-    return ", ".join(service.STRATA_FIELDS[name].lower() for name in service.split_strata(strata))
+    return ", ".join(lifecycle.STRATA_FIELDS[name].lower() for name in lifecycle.split_strata(strata))
 
 
 def reminder_policy(cycle: AuditCycle) -> str:
@@ -136,7 +138,7 @@ def _change(form: FlaskForm, change: Callable[[Session], tuple[str, str]]):
     db = get_session()
     try:
         message, then = change(db)
-    except service.CycleError as error:
+    except CycleError as error:
         db.rollback()
         attach_error(form, error)
         return None
@@ -152,7 +154,7 @@ def _button(change: Callable[[Session], str]):
     db = get_session()
     try:
         message = change(db)
-    except service.CycleError as error:
+    except CycleError as error:
         db.rollback()
         return render_error(400, [str(error)])
     db.commit()
@@ -176,7 +178,7 @@ def new():
     form = CycleForm()
 
     def create(db: Session):
-        cycle = service.create_cycle(db, require_user().la_id, form.settings())
+        cycle = lifecycle.create_cycle(db, require_user().la_id, form.settings())
         return f"{cycle.name} has been created.", url_for("cycles.show", cycle_id=cycle.id)
 
     return _change(form, create) or _page("cycles/edit.html", form, cycle=None)
@@ -190,10 +192,10 @@ def edit(cycle_id: uuid.UUID):
         return redirect(url_for("cycles.show", cycle_id=cycle.id))
     form = CycleForm()
     if request.method == "GET":
-        form.fill_from(service.CycleSettings.of(cycle))
+        form.fill_from(lifecycle.CycleSettings.of(cycle))
 
     def save(db: Session):
-        service.update_cycle(db, cycle, form.settings())
+        lifecycle.update_cycle(db, cycle, form.settings())
         return f"{cycle.name} has been saved.", url_for("cycles.show", cycle_id=cycle.id)
 
     return _change(form, save) or _page("cycles/edit.html", form, cycle=cycle)
@@ -255,7 +257,7 @@ def open_cycle(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
 
     def do_open(db: Session) -> str:
-        service.open_cycle(db, cycle)
+        lifecycle.open_cycle(db, cycle)
         return f"{cycle.name} is open."
 
     return _button(do_open) or redirect(url_for("cycles.show", cycle_id=cycle.id))
@@ -270,7 +272,7 @@ def close(cycle_id: uuid.UUID):
     form = ActionForm()
 
     def do_close(db: Session):
-        service.close_cycle(db, cycle)
+        lifecycle.close_cycle(db, cycle)
         return (f"{cycle.name} is closed. Its results can still be read but no longer changed.",
                 url_for("cycles.show", cycle_id=cycle.id))
 
@@ -289,7 +291,7 @@ def _sample_page(cycle: AuditCycle, draw_form: SampleForm | None = None, add_for
         draw_form=draw_form or SampleForm(formdata=None, prefix="draw", size=overview.target),
         add_form=add_form or AddPlanForm(formdata=None, prefix="add"),
         strata=progress.strata_of_last_draw(cycle), plans=progress.sampled_plans(db, cycle),
-        history=progress.sample_history(db, cycle), allocated=service.has_assignments(db, cycle),
+        history=progress.sample_history(db, cycle), allocated=plan_sample.has_assignments(db, cycle),
     )
 
 
@@ -306,7 +308,7 @@ def draw(cycle_id: uuid.UUID):
     form = SampleForm(prefix="draw")
 
     def do_draw(db: Session):
-        drawn = service.draw_sample(db, cycle, size=form.size.data, seed=form.seed.data, actor_id=require_user().id)
+        drawn = plan_sample.draw_sample(db, cycle, size=form.size.data, seed=form.seed.data, actor_id=require_user().id)
         return (f"A sample of {len(drawn)} plans has been drawn with seed {cycle.sample_seed}.",
                 url_for("cycles.sample", cycle_id=cycle.id))
 
@@ -320,7 +322,7 @@ def add_plan(cycle_id: uuid.UUID):
     form = AddPlanForm(prefix="add")
 
     def do_add(db: Session):
-        service.add_to_sample(db, cycle, form.system_id.data, form.reason.data, require_user().id)
+        plan_sample.add_to_sample(db, cycle, form.system_id.data, form.reason.data, require_user().id)
         return f"{form.system_id.data.strip()} has been added to the sample.", url_for("cycles.sample", cycle_id=cycle.id)
 
     return _change(form, do_add) or _sample_page(cycle, add_form=form)
@@ -339,7 +341,7 @@ def remove_plan(cycle_id: uuid.UUID, cycle_plan_id: uuid.UUID):
     form = RemovePlanForm()
 
     def do_remove(db: Session):
-        service.remove_from_sample(db, entry, form.reason.data, require_user().id)
+        plan_sample.remove_from_sample(db, entry, form.reason.data, require_user().id)
         return f"{plan.system_id} has been removed from the sample.", url_for("cycles.sample", cycle_id=cycle.id)
 
     return _change(form, do_remove) or _page("cycles/remove_plan.html", form, cycle=cycle, plan=plan)
@@ -381,7 +383,7 @@ def add_auditor(cycle_id: uuid.UUID):
 
     def do_add(db: Session):
         user = db.get(User, uuid.UUID(form.auditor.data))
-        service.add_auditor(db, cycle, user, form.capacity.data)
+        auditor_pool.add_auditor(db, cycle, user, form.capacity.data)
         return f"{user.display_name} can audit {form.capacity.data} plans in this cycle.", url_for("cycles.auditors", cycle_id=cycle.id)
 
     return _change(form, do_add) or _auditors_page(cycle, add_form=form)
@@ -395,8 +397,8 @@ def import_auditors(cycle_id: uuid.UUID):
 
     def do_import(db: Session):
         try:
-            members = service.import_pool(db, cycle, form.file.data.read())
-        except service.PoolImportRefused as refusal:
+            members = auditor_pool.import_pool(db, cycle, form.file.data.read())
+        except auditor_pool.PoolImportRefused as refusal:
             form.file.errors = [str(refusal), *map(str, refusal.problems)]
             raise
         return f"{len(members)} auditors are in the pool from the file.", url_for("cycles.auditors", cycle_id=cycle.id)
@@ -413,7 +415,7 @@ def remove_auditor(cycle_id: uuid.UUID, cycle_auditor_id: uuid.UUID):
         abort(404)
 
     def do_remove(db: Session) -> str:
-        service.remove_auditor(db, member)
+        auditor_pool.remove_auditor(db, member)
         return "The auditor has been taken out of the pool. Plans they already hold stay with them."
 
     return _button(do_remove) or redirect(url_for("cycles.auditors", cycle_id=cycle.id))
@@ -450,8 +452,8 @@ def allocate(cycle_id: uuid.UUID):
     form = AllocateForm()
 
     def do_allocate(db: Session):
-        service.set_discipline_mix(db, cycle, form.percentages())
-        outcome = service.allocate_cycle(db, cycle, require_user())
+        allocating.set_discipline_mix(db, cycle, form.percentages())
+        outcome = allocating.allocate_cycle(db, cycle, require_user(), StaffMail.with_app_settings(db))
         left = f" {len(outcome.unallocated)} could not be allocated." if outcome.unallocated else ""
         return f"{len(outcome.assignments)} plans have been allocated.{left}", url_for("cycles.allocation", cycle_id=cycle.id)
 
@@ -471,12 +473,13 @@ def reassign(assignment_id: uuid.UUID):
         return redirect(url_for("cycles.show", cycle_id=cycle.id))
     db = get_session()
     plan = db.get(Plan, assignment.plan_id)
-    candidates = service.eligible_auditors(db, assignment)
+    candidates = allocating.eligible_auditors(db, assignment)
     form = ReassignForm()
     form.auditor.choices = choices((str(user.id), user.display_name) for user in candidates)
 
     def do_reassign(db: Session):
-        replacement = service.reassign(db, assignment, uuid.UUID(form.auditor.data), require_user())
+        replacement = allocating.reassign(db, assignment, uuid.UUID(form.auditor.data), require_user(),
+                                          StaffMail.with_app_settings(db))
         auditor = db.get(User, replacement.auditor_id)
         return (f"{plan.system_id} has been reassigned to {auditor.display_name}. Email them the plan.",
                 url_for("cycles.show", cycle_id=cycle.id))
@@ -493,7 +496,7 @@ def plan_sent(assignment_id: uuid.UUID):
     assignment, cycle = _assignment_for_coordinator(assignment_id)
 
     def tick(db: Session) -> str:
-        service.mark_plan_sent(db, assignment, require_user())
+        allocating.mark_plan_sent(db, assignment, require_user())
         return f"Plan {db.get(Plan, assignment.plan_id).system_id} is marked as sent."
 
     return _button(tick) or redirect(url_for("cycles.show", cycle_id=cycle.id, _anchor="send-plans"))
@@ -510,7 +513,7 @@ def decline(assignment_id: uuid.UUID):
     form = DeclineForm()
 
     def do_decline(db: Session):
-        service.decline(db, assignment, form.reason.data)
+        allocating.decline(db, assignment, form.reason.data, StaffMail.with_app_settings(db))
         return (f"You have declined the audit of {plan.system_id}. Your coordinator has been told.",
                 url_for("web.home"))
 

@@ -1,7 +1,8 @@
 """The grading framework: the sections and criteria auditors tick, and the engine that grades them.
 
-Pure domain code (no Flask, no database): load and validate a framework file, then grade ticks
-with it. The CLI lives in commands.py and is registered by the application, not imported here.
+What this package imports is pure domain code (no Flask, no database): load and validate a
+framework file, then grade ticks with it. Storing each LA's framework versions (models.py,
+versions.py) and the CLI (commands.py) need the database and are imported where used, not here.
 """
 
 from .grading import AuditResult, SectionResult, grade_audit, grade_section

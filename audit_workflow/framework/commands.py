@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from ..audits.frameworks import FrameworkVersionError, load_la_framework
 from ..authorities.service import AuthorityError, get_by_code
 from ..db import get_engine, session_scope
 from .loader import FrameworkError, default_framework_path, framework_to_dict, load_framework
 from .model import GRADES_BEST_FIRST, Framework, Grade, Rules
+from .versions import FrameworkVersionError, load_la_framework
 
 framework_cli = AppGroup(
     "framework", help="Check or show a grading framework: the criteria auditors tick and the grading rules."

@@ -76,7 +76,7 @@ class ImportResult:
     ignored_columns: tuple[str, ...] = ()
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     """The file as a whole cannot be read; the message says why and what to do."""
 
 
@@ -234,13 +234,13 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise _Unreadable('The file is not UTF-8 or Windows-1252 text. In Excel, save it as "CSV UTF-8 (Comma delimited)" '
+    raise Unreadable('The file is not UTF-8 or Windows-1252 text. In Excel, save it as "CSV UTF-8 (Comma delimited)" '
                       "and import it again")
 
 
-def _csv_rows(data: bytes) -> Iterator[Sequence[str]]:
+def csv_rows(data: bytes) -> Iterator[Sequence[str]]:
     if data.startswith(b"PK\x03\x04"):
-        raise _Unreadable("The file is an Excel workbook with a .csv name. Save it as .xlsx, or export it as CSV, "
+        raise Unreadable("The file is an Excel workbook with a .csv name. Save it as .xlsx, or export it as CSV, "
                           "and import it again")
     text = _decode(data)
     line_end = text.find("\n")
@@ -250,7 +250,7 @@ def _csv_rows(data: bytes) -> Iterator[Sequence[str]]:
     try:
         yield from reader
     except csv.Error as error:
-        raise _Unreadable(f"The file could not be read as CSV near line {reader.line_num} ({error}). "
+        raise Unreadable(f"The file could not be read as CSV near line {reader.line_num} ({error}). "
                           "Check it in Excel, save it as CSV again and import it") from None
 
 
@@ -258,10 +258,10 @@ def _csv_rows(data: bytes) -> Iterator[Sequence[str]]:
 def _reading_workbook() -> Iterator[None]:
     try:
         yield
-    except _Unreadable:
+    except Unreadable:
         raise
     except Exception:  # zipfile and openpyxl raise many kinds of exception on damaged or hostile files
-        raise _Unreadable("The file could not be read as an Excel workbook (.xlsx). It may be damaged, "
+        raise Unreadable("The file could not be read as an Excel workbook (.xlsx). It may be damaged, "
                           "password-protected or in another format: open it in Excel, save it as .xlsx "
                           "and import it again") from None
 
@@ -271,7 +271,7 @@ def _xlsx_rows(data: bytes) -> Iterator[Sequence[object]]:
     with _reading_workbook():
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise _Unreadable(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB. "
+                raise Unreadable(f"The workbook unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MB. "
                                   "Save only the register, as CSV, and import that")
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
@@ -289,17 +289,17 @@ def _open(filename: str, data: bytes) -> tuple[Iterator[Sequence], Callable[[obj
     """The file's rows (headings first) and how to read a cell as text."""
     extension = filename.rpartition(".")[2].lower() if "." in filename else ""
     if extension == "xls":
-        raise _Unreadable("The file is in the old Excel 97-2003 format (.xls). Save it as an Excel workbook (.xlsx) "
+        raise Unreadable("The file is in the old Excel 97-2003 format (.xls). Save it as an Excel workbook (.xlsx) "
                           "or CSV and import it again")
     if extension not in ("csv", "xlsx"):
-        raise _Unreadable("The file must be a CSV file (.csv) or an Excel workbook (.xlsx)")
+        raise Unreadable("The file must be a CSV file (.csv) or an Excel workbook (.xlsx)")
     if len(data) > MAX_FILE_BYTES:
-        raise _Unreadable(f"The file is {len(data) / 2**20:.1f} MB; the most it can be is {MAX_FILE_BYTES // 2**20} MB. "
+        raise Unreadable(f"The file is {len(data) / 2**20:.1f} MB; the most it can be is {MAX_FILE_BYTES // 2**20} MB. "
                           "Split the register into smaller files and import each (plans already imported are kept)")
     if not data:
-        raise _Unreadable("The file is empty")
+        raise Unreadable("The file is empty")
     if extension == "csv":
-        return _csv_rows(data), str.strip
+        return csv_rows(data), str.strip
     return _xlsx_rows(data), _cell_text
 
 
@@ -408,5 +408,5 @@ def parse_plan_file(filename: str, data: bytes) -> ImportResult:
         rows, cell_text = _open(filename, data)
         with contextlib.closing(rows):
             return _read_plans(rows, cell_text)
-    except _Unreadable as refusal:
+    except Unreadable as refusal:
         return ImportResult([], [RowProblem(None, None, str(refusal))], [])

@@ -6,13 +6,15 @@
   of its own, for when the web application runs under gunicorn with several workers.
 
 Never from create_app(): every gunicorn worker and the Werkzeug reloader's child build the app, and
-each would start its own scheduler (start_embedded refuses to run in either). The timetable lives
-in this module, so the job store is APScheduler's MemoryJobStore: nothing to pickle or migrate.
+each would start its own scheduler (start_embedded refuses to run in either). The timetable is the
+job table in jobs.py, so the job store is APScheduler's MemoryJobStore: nothing to pickle or migrate.
 
 Any number of these processes may run (two servers, a restart overlapping the old process). Each
 renews-or-takes the database lease on its heartbeat; only the holder runs jobs, and a waiting one
-takes over once the holder stops renewing. The jobs are idempotent (jobs.py), so the brief
-overlap possible when a paused holder wakes up after losing its lease does no harm.
+takes over once the holder stops renewing. On taking the lease it runs, once, every job whose time
+came while no process ran it (a 07:05 chase that fell during a hand-over). The jobs are
+idempotent (jobs.py), so the brief overlap possible when a paused holder wakes up after losing its
+lease does no harm.
 """
 
 from __future__ import annotations
@@ -21,22 +23,24 @@ import atexit
 import logging
 import os
 import signal
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Callable, Mapping
+import threading
+from datetime import datetime, timedelta
+from typing import Any, Mapping
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from flask import Flask
+from sqlmodel import Session, select
 from werkzeug.serving import is_running_from_reloader
 
 from ..clock import ENGLAND, utcnow
 from ..db import describe_error, get_engine
-from ..outcome import JobOutcome
-from .jobs import JOBS, run_and_record
+from .jobs import JOBS, ScheduledJob, run_and_record
 from .lease import Lease
+from .models import JobRun
 
 logger = logging.getLogger(__name__)
 
@@ -44,33 +48,6 @@ logger = logging.getLogger(__name__)
 # are still made if no more than an hour late.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 HEARTBEAT_JOB = "heartbeat"
-
-
-@dataclass(frozen=True)
-class ScheduledJob:
-    id: str
-    when: str  # in words, for the admin page
-    trigger: str  # an APScheduler trigger alias, with its arguments
-    trigger_args: dict = field(default_factory=dict)
-    # Also run shortly after the scheduler starts, so a machine that was off at the job's time
-    # (or a new installation) does not wait a day for it.
-    soon_after_start: bool = False
-
-
-TIMETABLE = [
-    # The dispatcher stops each run within 25 seconds (dispatcher.JOB_MAX_SECONDS), so runs never overlap.
-    ScheduledJob("dispatch_outbox", "Every 30 seconds", "interval", {"seconds": 30}),
-    # Hourly through the working day: a run missed at 07:05 (machine off) is made up the same day.
-    # Reallocation first, so that the chase five minutes later reminds the new auditor, not the old.
-    ScheduledJob("reallocate", "Weekdays, every hour from 07:00 to 17:00", "cron",
-                 {"day_of_week": "mon-fri", "hour": "7-17", "minute": 0, "timezone": ENGLAND}),
-    ScheduledJob("chase", "Weekdays, every hour from 07:05 to 17:05", "cron",
-                 {"day_of_week": "mon-fri", "hour": "7-17", "minute": 5, "timezone": ENGLAND}),
-    ScheduledJob("weekly_digest", "Weekdays at 08:00; each digest goes once a week, normally on Monday", "cron",
-                 {"day_of_week": "mon-fri", "hour": 8, "minute": 0, "timezone": ENGLAND}),
-    ScheduledJob("retention_purge", "Daily at 02:30, and a minute after the scheduler starts", "cron",
-                 {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True),
-]
 
 
 def heartbeat_seconds(config: Mapping[str, Any]) -> int:
@@ -86,14 +63,17 @@ def handover_seconds(config: Mapping[str, Any]) -> int:
 
 
 class SchedulerRunner:
-    def __init__(self, app: Flask, scheduler_class: type[BaseScheduler], timetable: list[ScheduledJob] = TIMETABLE,
-                 jobs: Mapping[str, Callable[..., JobOutcome]] = JOBS):
-        self.app = app
+    def __init__(self, app: Flask, scheduler_class: type[BaseScheduler], timetable: list[ScheduledJob] = JOBS):
         self.engine = get_engine(app)
         self.config = app.config
-        self.jobs = jobs
+        self.timetable = timetable
         self.lease = Lease(self.engine, self.config["SCHEDULER_LEASE_SECONDS"])
         self._holding = False
+        # Held while the catch-up changes the job store, and by stop() to say the scheduler is stopping:
+        # APScheduler's shutdown() holds the job-store lock while it waits for running jobs (the
+        # heartbeat among them), so a heartbeat changing a job after shutdown began would wait forever.
+        self._changing_jobs = threading.Lock()
+        self._stopping = False
         self.scheduler = scheduler_class(jobstores={"default": MemoryJobStore()}, job_defaults=JOB_DEFAULTS, timezone=ENGLAND)
         self.scheduler.add_job(self.heartbeat, "interval", seconds=heartbeat_seconds(self.config), id=HEARTBEAT_JOB,
                                name=HEARTBEAT_JOB, replace_existing=True, next_run_time=utcnow())
@@ -113,15 +93,35 @@ class SchedulerRunner:
             return
         if held != self._holding:
             logger.info("scheduler %s %s the lease", self.lease.holder, "took" if held else "lost")
+            if held:
+                self.catch_up()
         self._holding = held
+
+    def catch_up(self) -> None:
+        """Bring forward to now, once, every job whose time came since its last successful run: while
+        this process waited for the lease it let those times pass, and the holder it replaces may
+        have died before running them. They run through the scheduler, so the heartbeat goes on."""
+        try:
+            with Session(self.engine) as db:
+                succeeded = dict(db.exec(select(JobRun.job_id, JobRun.last_succeeded_at)).all())
+        except Exception as error:  # the jobs still run at their next time
+            logger.error("scheduler catch-up skipped: %s", describe_error(error))
+            return
+        now = utcnow()
+        with self._changing_jobs:
+            if self._stopping:
+                return
+            for job in self.timetable:
+                scheduled = self.scheduler.get_job(job.id)
+                if missed(scheduled.trigger, succeeded.get(job.id), now):
+                    logger.info("scheduler %s catching up %s", self.lease.holder, job.id)
+                    scheduled.modify(next_run_time=now)
 
     def run_if_holder(self, job_id: str) -> None:
         if not self.lease.is_held():
             return  # another process holds the lease and runs this job
         try:
-            # Jobs call the same services as the views, and some of those read current_app.
-            with self.app.app_context():
-                run_and_record(self.engine, self.config, job_id, self.lease.holder, self.jobs)
+            run_and_record(self.engine, self.config, job_id, self.lease.holder, self.timetable)
         except Exception as error:  # only if the JobRun row itself cannot be written
             logger.error("job %s could not be recorded: %s", job_id, describe_error(error))
 
@@ -131,12 +131,23 @@ class SchedulerRunner:
 
     def stop(self) -> None:
         """Finish running jobs, then hand the lease over at once rather than when it runs out."""
+        with self._changing_jobs:
+            self._stopping = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         try:
             self.lease.release()
         except Exception as error:
             logger.error("scheduler lease not released (it will expire): %s", describe_error(error))
+
+
+def missed(trigger: BaseTrigger, last_succeeded_at: datetime | None, now: datetime) -> bool:
+    """Whether the trigger fired (or would have) since the job last succeeded; a job that never
+    succeeded has missed its time."""
+    if last_succeeded_at is None:
+        return True
+    due = trigger.get_next_fire_time(None, last_succeeded_at)
+    return due is not None and due <= now
 
 
 def _inside_gunicorn() -> bool:

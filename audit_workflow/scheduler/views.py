@@ -17,10 +17,10 @@ from ..db import describe_error, get_session
 from ..web import navigation
 from ..web.contributions import HEALTH_CHECKS
 from ..workdays import WorkingCalendar
-from .jobs import retention_alert
+from .jobs import JOBS, load_function
 from .lease import current_lease
 from .models import JobRun, RunStatus, SchedulerLease
-from .runner import TIMETABLE, handover_seconds, heartbeat_seconds
+from .runner import handover_seconds, heartbeat_seconds
 
 bp = Blueprint("scheduler", __name__, template_folder="templates")
 
@@ -58,10 +58,12 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
     if not live:
         since = f"since {england_time(lease.heartbeat_at, seconds=True)}" if lease else "ever"
         alerts.append(Alert("no_heartbeat", f"No scheduler is running: there has been no heartbeat {since}. Emails are not being sent."))
-    purge_alert = retention_alert(runs.get("retention_purge"), now)
-    if purge_alert:
-        alerts.append(Alert("retention_purge_overdue", purge_alert))
-    for job in TIMETABLE:
+    for job in JOBS:
+        run = runs.get(job.id)
+        overdue = job.overdue_alert and load_function(job.overdue_alert)(run and run.last_succeeded_at, now)
+        if overdue:
+            alerts.append(Alert(f"{job.id}_overdue", overdue))
+    for job in JOBS:
         run = runs.get(job.id)
         if run and run.status == RunStatus.FAILED:
             alerts.append(Alert(f"{job.id}_failed", f"The last {job.id} run failed at {england_time(run.finished_at, seconds=True)}: {run.error}"))
@@ -71,7 +73,7 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
         lease=lease,
         live=live,
         heartbeat_age_seconds=(now - lease.heartbeat_at).total_seconds() if lease else None,
-        jobs=[JobStatus(job.id, job.when, runs.get(job.id)) for job in TIMETABLE],
+        jobs=[JobStatus(job.id, job.when, runs.get(job.id)) for job in JOBS],
         alerts=alerts,
         holiday_data_until=WorkingCalendar().known_until,
     )

@@ -8,8 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import select
 
-from audit_workflow.audits.frameworks import framework_for_audit
-from audit_workflow.audits.models import AuditHistory, AuditStatus, FrameworkVersion, SectionJudgement
+from audit_workflow.audits.models import AuditHistory, AuditStatus, SectionJudgement
 from audit_workflow.auth import passwords
 from audit_workflow.audits.service import (
     AuditError,
@@ -23,6 +22,8 @@ from audit_workflow.audits.service import (
 )
 from audit_workflow.cycles.models import AssignmentStatus, AuditCycle, CycleStatus
 from audit_workflow.framework import Band, Framework, default_framework, grade_audit, grade_section
+from audit_workflow.framework.models import FrameworkVersion
+from audit_workflow.framework.versions import framework_for_audit
 from tests.factories import make_assignment, make_cycle, make_plan
 
 
@@ -281,7 +282,7 @@ def test_a_closed_cycles_audits_cannot_be_started_changed_or_submitted(db, world
 
 def test_once_the_plan_is_reassigned_the_first_auditors_draft_cannot_be_saved_or_submitted(db, audit, assignment, auditor, framework):
     save_all(db, audit, auditor, band_ticks(framework))
-    assignment.status = AssignmentStatus.WITHDRAWN  # what cycles.service.reassign does to the old assignment
+    assignment.status = AssignmentStatus.WITHDRAWN  # what cycles.allocating.reassign does to the old assignment
     db.add(assignment)
     db.flush()
 

@@ -13,6 +13,7 @@ from sqlalchemy import insert
 
 from audit_workflow.auth.service import create_user
 from audit_workflow.clock import utcnow
+from audit_workflow.notifications.staff_mail import StaffMail
 from audit_workflow.plans.models import Plan
 
 KEY_STAGES = ("EYFS", "KS1", "KS2", "KS3", "KS4", "KS5")
@@ -80,10 +81,10 @@ def add_auditors(db, la, count: int, teams=WRITER_TEAMS, discipline: str = "educ
 
 
 @pytest.fixture
-def app_context(app):
-    """Services that queue email read the service's name and address from the app's settings."""
-    with app.app_context():
-        yield
+def mail(app, db):
+    """What services that queue staff email are given: the service's name and address come from the
+    app's settings."""
+    return StaffMail(db, app.config)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from sqlalchemy import event
 
-from audit_workflow.cycles import progress, service
+from audit_workflow.cycles import allocating, progress
 from audit_workflow.cycles.models import Assignment
 from audit_workflow.db import get_engine
 from audit_workflow.plans.models import Plan
@@ -68,7 +68,7 @@ def test_the_send_the_plan_checklist_lists_active_unsent_assignments_until_ticke
     checklist = progress.plans_to_send(db, cycle)
     assert [(item.auditor_email, item.system_id) for item in checklist] == [
         (anna.email, "SYS-000000"), (anna.email, "SYS-000001"), (anna.email, "SYS-000002"), (ben.email, "SYS-000004")]
-    service.mark_plan_sent(db, db.get(Assignment, checklist[0].assignment_id), coordinator)
+    allocating.mark_plan_sent(db, db.get(Assignment, checklist[0].assignment_id), coordinator)
     ticked = db.get(Assignment, checklist[0].assignment_id)
     assert ticked.plan_sent_at and ticked.plan_sent_by_id == coordinator.id
     assert len(progress.plans_to_send(db, cycle)) == 3 and progress.plans_sent_count(db, cycle) == 1

@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from audit_workflow.cycles import progress, service
+from audit_workflow.cycles import lifecycle, plan_sample, progress
+from audit_workflow.cycles.guards import CycleError
+from audit_workflow.cycles.lifecycle import CycleSettings
 from audit_workflow.cycles.models import CyclePlan, SampleChange
-from audit_workflow.cycles.service import CycleError, CycleSettings
 from audit_workflow.plans.models import Plan
 from tests.cycles.conftest import add_register
 from tests.factories import make_assignment
@@ -17,7 +18,7 @@ from tests.factories import make_assignment
 def new_cycle(db, la, **changes):
     values = dict(name="Spring 2027", period_start=date(2027, 1, 4), period_end=date(2027, 3, 31))
     values.update(changes)
-    return service.create_cycle(db, la.id, CycleSettings(**values))
+    return lifecycle.create_cycle(db, la.id, CycleSettings(**values))
 
 
 def sampled_ids(db, cycle) -> set:
@@ -27,35 +28,35 @@ def sampled_ids(db, cycle) -> set:
 def test_the_same_seed_gives_the_same_sample_and_the_seed_is_recorded(db, la):
     add_register(db, la, 300)
     first, second = new_cycle(db, la), new_cycle(db, la, name="Again")
-    drawn = service.draw_sample(db, first, size=40, seed=1234)
-    service.draw_sample(db, second, size=40, seed=1234)
+    drawn = plan_sample.draw_sample(db, first, size=40, seed=1234)
+    plan_sample.draw_sample(db, second, size=40, seed=1234)
     assert len(drawn) == 40 and sampled_ids(db, first) == sampled_ids(db, second) == set(drawn)
     assert first.sample_seed == 1234
-    service.draw_sample(db, second, size=40, seed=99)
+    plan_sample.draw_sample(db, second, size=40, seed=99)
     assert sampled_ids(db, second) != sampled_ids(db, first)
 
 
 def test_without_a_seed_a_random_one_is_chosen_and_recorded(db, la):
     add_register(db, la, 50)
     cycle = new_cycle(db, la, sample_size=10)
-    service.draw_sample(db, cycle)
+    plan_sample.draw_sample(db, cycle)
     assert cycle.sample_seed is not None and 0 <= cycle.sample_seed < 2**31
     again = new_cycle(db, la, name="Replay", sample_size=10)
-    service.draw_sample(db, again, seed=cycle.sample_seed)
+    plan_sample.draw_sample(db, again, seed=cycle.sample_seed)
     assert sampled_ids(db, again) == sampled_ids(db, cycle)
 
 
 def test_a_share_target_is_rounded_up_so_the_sample_is_never_below_it(db, la):
     add_register(db, la, 101)
     cycle = new_cycle(db, la, sample_share=0.1)
-    assert len(service.draw_sample(db, cycle, seed=5)) == 11
+    assert len(plan_sample.draw_sample(db, cycle, seed=5)) == 11
 
 
 @pytest.mark.parametrize("size", [0, -1, 51])
 def test_a_size_outside_the_register_is_refused(db, la, size):
     add_register(db, la, 50)
     with pytest.raises(CycleError, match="between 1 and 50") as refusal:
-        service.draw_sample(db, new_cycle(db, la), size=size, seed=1)
+        plan_sample.draw_sample(db, new_cycle(db, la), size=size, seed=1)
     assert refusal.value.field == "size"
 
 
@@ -63,26 +64,26 @@ def test_a_size_outside_the_register_is_refused(db, la, size):
 def test_a_seed_the_database_cannot_record_is_refused(db, la, seed):
     add_register(db, la, 5)
     with pytest.raises(CycleError, match="from 0 to 2147483647") as refusal:
-        service.draw_sample(db, new_cycle(db, la), size=2, seed=seed)
+        plan_sample.draw_sample(db, new_cycle(db, la), size=2, seed=seed)
     assert refusal.value.field == "seed"
 
 
 def test_no_target_and_no_size_is_refused(db, la):
     add_register(db, la, 5)
     with pytest.raises(CycleError, match="how many plans"):
-        service.draw_sample(db, new_cycle(db, la), seed=1)
+        plan_sample.draw_sample(db, new_cycle(db, la), seed=1)
 
 
 def test_an_empty_register_is_refused(db, la):
     with pytest.raises(CycleError, match="Import the plan register"):
-        service.draw_sample(db, new_cycle(db, la), size=5, seed=1)
+        plan_sample.draw_sample(db, new_cycle(db, la), size=5, seed=1)
 
 
 def test_the_sample_comes_only_from_the_cycles_own_la(db, world, la):
     add_register(db, la, 40)
     add_register(db, world.las["other"], 40, prefix="OTHER")
     cycle = new_cycle(db, la)
-    service.draw_sample(db, cycle, size=40, seed=3)
+    plan_sample.draw_sample(db, cycle, size=40, seed=3)
     las = set(db.exec(select(Plan.la_id).where(Plan.id.in_(sampled_ids(db, cycle)))).all())
     assert las == {la.id}
 
@@ -90,7 +91,7 @@ def test_the_sample_comes_only_from_the_cycles_own_la(db, world, la):
 def test_the_strata_and_each_strata_share_are_recorded(db, la):
     add_register(db, la, 360)  # 60 plans in each of the six key stages
     cycle = new_cycle(db, la, strata=("key_stage",))
-    service.draw_sample(db, cycle, size=60, seed=8)
+    plan_sample.draw_sample(db, cycle, size=60, seed=8)
     strata = progress.strata_of_last_draw(cycle)
     assert cycle.sample_strata == "key_stage" and cycle.sample_drawn_at
     assert [(stratum.label, stratum.in_register, stratum.drawn) for stratum in strata] == [
@@ -103,34 +104,34 @@ def test_the_strata_and_each_strata_share_are_recorded(db, la):
 def test_drawing_again_replaces_the_sample_until_plans_are_allocated(db, world, la):
     add_register(db, la, 60)
     cycle = new_cycle(db, la)
-    service.draw_sample(db, cycle, size=10, seed=1)
-    service.draw_sample(db, cycle, size=12, seed=2)
+    plan_sample.draw_sample(db, cycle, size=10, seed=1)
+    plan_sample.draw_sample(db, cycle, size=12, seed=2)
     assert len(sampled_ids(db, cycle)) == 12
     make_assignment(db, cycle, db.get(Plan, next(iter(sampled_ids(db, cycle)))), world.user("auditor"))
     with pytest.raises(CycleError, match="already been allocated"):
-        service.draw_sample(db, cycle, size=12, seed=3)
+        plan_sample.draw_sample(db, cycle, size=12, seed=3)
 
 
 def test_plans_are_added_and_removed_by_hand_with_the_reason_kept(db, world, la, coordinator):
     add_register(db, la, 30)
     cycle = new_cycle(db, la)
-    drawn = service.draw_sample(db, cycle, size=5, seed=4)
+    drawn = plan_sample.draw_sample(db, cycle, size=5, seed=4)
     outside = db.exec(select(Plan).where(Plan.la_id == la.id, Plan.id.not_in(drawn))).first()
 
     with pytest.raises(CycleError) as refusal:
-        service.add_to_sample(db, cycle, outside.system_id, "  ", coordinator.id)
+        plan_sample.add_to_sample(db, cycle, outside.system_id, "  ", coordinator.id)
     assert refusal.value.field == "reason"
     with pytest.raises(CycleError, match="no plan with System ID NOPE"):
-        service.add_to_sample(db, cycle, "NOPE", "complaint", coordinator.id)
+        plan_sample.add_to_sample(db, cycle, "NOPE", "complaint", coordinator.id)
 
-    entry = service.add_to_sample(db, cycle, outside.system_id, "Complaint from a parent", coordinator.id)
+    entry = plan_sample.add_to_sample(db, cycle, outside.system_id, "Complaint from a parent", coordinator.id)
     assert entry.source == "manual" and outside.id in sampled_ids(db, cycle)
     with pytest.raises(CycleError, match="already in the sample"):
-        service.add_to_sample(db, cycle, outside.system_id, "again", coordinator.id)
+        plan_sample.add_to_sample(db, cycle, outside.system_id, "again", coordinator.id)
 
-    service.remove_from_sample(db, entry, "Plan ceased", coordinator.id)
+    plan_sample.remove_from_sample(db, entry, "Plan ceased", coordinator.id)
     assert outside.id not in sampled_ids(db, cycle) and entry.removed_reason == "Plan ceased"
-    service.add_to_sample(db, cycle, outside.system_id, "Back after all", coordinator.id)  # same row, back again
+    plan_sample.add_to_sample(db, cycle, outside.system_id, "Back after all", coordinator.id)  # same row, back again
     assert outside.id in sampled_ids(db, cycle)
 
     history = [(change.action, change.reason) for change in progress.sample_history(db, cycle)][::-1]
@@ -142,11 +143,11 @@ def test_plans_are_added_and_removed_by_hand_with_the_reason_kept(db, world, la,
 def test_an_allocated_plan_cannot_be_removed(db, world, la, coordinator):
     add_register(db, la, 10)
     cycle = new_cycle(db, la)
-    service.draw_sample(db, cycle, size=2, seed=4)
+    plan_sample.draw_sample(db, cycle, size=2, seed=4)
     entry = db.exec(select(CyclePlan).where(CyclePlan.cycle_id == cycle.id)).first()
     make_assignment(db, cycle, db.get(Plan, entry.plan_id), world.user("auditor"))
     with pytest.raises(CycleError, match="allocated to an auditor"):
-        service.remove_from_sample(db, entry, "no longer needed", coordinator.id)
+        plan_sample.remove_from_sample(db, entry, "no longer needed", coordinator.id)
 
 
 def test_the_margin_of_error_is_shown_with_its_numbers(db, la):
@@ -168,12 +169,12 @@ def test_the_margin_of_error_is_shown_with_its_numbers(db, la):
 def test_a_reason_with_a_childs_personal_details_is_refused_and_nothing_is_kept(db, la, coordinator, reason, found):
     add_register(db, la, 30)
     cycle = new_cycle(db, la)
-    drawn = service.draw_sample(db, cycle, size=5, seed=4)
+    drawn = plan_sample.draw_sample(db, cycle, size=5, seed=4)
     outside = db.exec(select(Plan).where(Plan.la_id == la.id, Plan.id.not_in(drawn))).first()
     with pytest.raises(CycleError, match=found) as refusal:
-        service.add_to_sample(db, cycle, outside.system_id, reason, coordinator.id)
+        plan_sample.add_to_sample(db, cycle, outside.system_id, reason, coordinator.id)
     assert refusal.value.field == "reason" and outside.id not in sampled_ids(db, cycle)
     entry = db.exec(select(CyclePlan).where(CyclePlan.cycle_id == cycle.id)).first()
     with pytest.raises(CycleError, match=found):
-        service.remove_from_sample(db, entry, reason, coordinator.id)
+        plan_sample.remove_from_sample(db, entry, reason, coordinator.id)
     assert entry.plan_id in sampled_ids(db, cycle)

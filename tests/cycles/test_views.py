@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from audit_workflow.cycles import service
+from audit_workflow.cycles import plan_sample
 from audit_workflow.cycles.models import Assignment, AuditCycle, CycleAuditor, CyclePlan, CycleStatus
 from audit_workflow.notifications.models import OutboxMessage
 from audit_workflow.plans.models import Plan
@@ -155,7 +155,7 @@ def test_the_pool_allocation_and_dashboard_on_the_web(coordinator_client, db, la
     add_register(db, la, 40)
     auditors = add_auditors(db, la, 4)
     cycle = make_cycle(db, la, status=CycleStatus.DRAFT)
-    service.draw_sample(db, cycle, size=12, seed=3)
+    plan_sample.draw_sample(db, cycle, size=12, seed=3)
     db.commit()
 
     pool_page = f"/cycles/{cycle.id}/auditors"

@@ -93,7 +93,7 @@ def test_show_a_broken_file_fails_with_its_problems(run, write_framework):
 
 
 def test_load_makes_a_file_the_las_active_framework(app, world, db, tmp_path):
-    from audit_workflow.audits.frameworks import active_framework
+    from audit_workflow.framework.versions import active_framework
     from audit_workflow.framework import default_framework_path
 
     local = tmp_path / "kent.yaml"

@@ -13,13 +13,15 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from audit_workflow.clock import ENGLAND
+from audit_workflow.cycles.allocating import decline, eligible_auditors, reassign
+from audit_workflow.cycles.chasing import chase_job
+from audit_workflow.cycles.digest import weekly_digest_job
 from audit_workflow.cycles.models import Assignment, AssignmentStatus, AuditCycle
-from audit_workflow.cycles.service import decline, eligible_auditors, reassign
 from audit_workflow.db import get_engine, session_scope
 from audit_workflow.demo import AUTUMN_CYCLE, load_demo
 from audit_workflow.notifications.models import Alert, OutboxMessage
+from audit_workflow.notifications.staff_mail import StaffMail
 from audit_workflow.plans.models import Plan
-from audit_workflow.scheduler.jobs import chase, weekly_digest
 from tests.notifications.test_privacy import _decline_reason
 
 MONDAY_IN_TERM = date(2026, 11, 2)
@@ -33,14 +35,15 @@ def test_every_email_of_a_demo_term_passes_the_guard_and_shows_no_plan_column_of
     with time_machine.travel(datetime.combine(MONDAY_IN_TERM, time(8, 0), tzinfo=ENGLAND), tick=False):
         with app.app_context():
             with session_scope(engine) as db:
-                load_demo(db)
+                load_demo(db, app.config)
                 db.execute(update(Plan).values(**CANARIES))
             with session_scope(engine) as db:
                 declined, moved = _two_not_started(db)
-                decline(db, declined, _decline_reason(500))
-                reassign(db, moved, eligible_auditors(db, moved)[0].id, actor=None)
-            chase(engine, app.config)
-            weekly_digest(engine, app.config)
+                mail = StaffMail(db, app.config)
+                decline(db, declined, _decline_reason(500), mail)
+                reassign(db, moved, eligible_auditors(db, moved)[0].id, actor=None, mail=mail)
+            chase_job(engine, app.config)
+            weekly_digest_job(engine, app.config)
 
     with Session(engine) as db:
         messages = db.exec(select(OutboxMessage)).all()

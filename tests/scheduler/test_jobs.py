@@ -12,14 +12,16 @@ from sqlmodel import select
 
 from audit_workflow.auth.service import create_user
 from audit_workflow.clock import ENGLAND, utcnow
+from audit_workflow.cycles import chasing
+from audit_workflow.cycles.commands import calendar_command
+from audit_workflow.cycles.digest import weekly_digest_job
 from audit_workflow.cycles.models import AssignmentStatus, CycleStatus
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.catalogue import sample_context
+from audit_workflow.notifications.jobs import dispatch_outbox_job, retention_alert, retention_purge_job
 from audit_workflow.notifications.models import MessageStatus, OutboxMessage
 from audit_workflow.notifications.outbox import queue_message
-from audit_workflow.scheduler import jobs
-from audit_workflow.scheduler.commands import calendar_command
-from audit_workflow.scheduler.jobs import dispatch_outbox, retention_alert, retention_purge, run_and_record, weekly_digest
+from audit_workflow.scheduler.jobs import run_and_record
 from audit_workflow.scheduler.models import JobRun, RunStatus
 from tests.factories import make_assignment, make_cycle, make_plan
 
@@ -55,7 +57,7 @@ def test_one_digest_per_coordinator_per_open_cycle_per_week(app, db, world, cycl
     autumn, spring, elsewhere = cycles
     engine = get_engine(app)
     for moment in (england(2026, 11, 30), england(2026, 11, 30, 9), england(2026, 12, 1)):
-        weekly_digest(engine, app.config, now=moment)
+        weekly_digest_job(engine, app.config, now=moment)
 
     digests = messages(db, "coordinator_digest")
     coordinators = {"coordinator@886.example.gov.uk", "second.coordinator@886.example.gov.uk"}
@@ -71,21 +73,21 @@ def test_one_digest_per_coordinator_per_open_cycle_per_week(app, db, world, cycl
     assert "Auditor Kent: 1 (SYS-LATE)" in body
     assert "System ID SYS-LATE to Auditor Kent" in body and "SYS-LATER to" not in body
 
-    weekly_digest(engine, app.config, now=england(2026, 12, 7))
+    weekly_digest_job(engine, app.config, now=england(2026, 12, 7))
     assert len(messages(db, "coordinator_digest")) == 10
 
 
 def test_after_a_bank_holiday_monday_the_digest_goes_on_tuesday(app, db, world, cycles):
     engine = get_engine(app)
-    assert weekly_digest(engine, app.config, now=england(2027, 3, 29)).summary == "No digests due"  # Easter Monday
-    weekly_digest(engine, app.config, now=england(2027, 3, 30))
+    assert weekly_digest_job(engine, app.config, now=england(2027, 3, 29)).summary == "No digests due"  # Easter Monday
+    weekly_digest_job(engine, app.config, now=england(2027, 3, 30))
     digests = messages(db, "coordinator_digest")
     assert len(digests) == 5
     assert all(message.idempotency_key.endswith(":2027-W13") for message in digests)
 
 
 def test_past_the_bank_holiday_data_no_digest_goes_and_the_run_says_why(app, db, world, cycles):
-    outcome = weekly_digest(get_engine(app), app.config, now=england(2029, 1, 2))
+    outcome = weekly_digest_job(get_engine(app), app.config, now=england(2029, 1, 2))
     assert (outcome.summary, messages(db, "coordinator_digest")) == ("No digests due", [])
     autumn = cycles[0]
     assert f"No digest for cycle {autumn.id}: 2029-01-02 is after the bank-holiday data ends" in outcome.warning
@@ -96,7 +98,7 @@ def test_dispatch_sends_what_the_outbox_holds(app, db, world):
     queue_message(db, kind="reminder", to=["auditor@886.example.gov.uk"], context=sample_context("reminder"),
                   key="test:dispatch", la_id=world.las["own"].id)
     db.commit()
-    assert dispatch_outbox(get_engine(app), app.config).summary == "sent 1"
+    assert dispatch_outbox_job(get_engine(app), app.config).summary == "sent 1"
     assert messages(db, "reminder")[0].status == MessageStatus.SENT
 
 
@@ -104,10 +106,10 @@ def test_retention_purge_deletes_old_content_once(app, db, world):
     queue_message(db, kind="reminder", to=["auditor@886.example.gov.uk"], context=sample_context("reminder"),
                   key="test:old", la_id=world.las["own"].id)
     db.commit()
-    dispatch_outbox(get_engine(app), app.config)
+    dispatch_outbox_job(get_engine(app), app.config)
     eight_days_on = utcnow() + timedelta(days=8)
-    assert retention_purge(get_engine(app), app.config, now=eight_days_on).summary == "Purged 1 message"
-    assert retention_purge(get_engine(app), app.config, now=eight_days_on).summary == "Purged 0 messages"
+    assert retention_purge_job(get_engine(app), app.config, now=eight_days_on).summary == "Purged 1 message"
+    assert retention_purge_job(get_engine(app), app.config, now=eight_days_on).summary == "Purged 0 messages"
     [purged] = messages(db, "reminder")
     assert (purged.recipients, purged.body_text, purged.status) == ("[]", "", MessageStatus.SENT)
 
@@ -116,13 +118,13 @@ def test_the_retention_alert_after_48_hours_without_a_successful_purge():
     now = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
     run = JobRun(job_id="retention_purge", status=RunStatus.FAILED, ran_by="x", started_at=now,
                  last_succeeded_at=now - timedelta(hours=47))
-    assert retention_alert(run, now) is None
+    assert retention_alert(run.last_succeeded_at, now) is None
     run.last_succeeded_at = now - timedelta(hours=49)
-    assert "has not succeeded since 29 November 2026" in retention_alert(run, now)
+    assert "has not succeeded since 29 November 2026" in retention_alert(run.last_succeeded_at, now)
     assert "never succeeded" in retention_alert(None, now)
 
 
-def test_a_run_is_recorded_and_a_failure_keeps_only_the_errors_first_line(app):
+def test_a_run_is_recorded_and_a_failure_keeps_only_the_errors_first_line(app, monkeypatch):
     engine = get_engine(app)
 
     def fails(engine, config, now=None):
@@ -132,7 +134,8 @@ def test_a_run_is_recorded_and_a_failure_keeps_only_the_errors_first_line(app):
     assert (succeeded.status, succeeded.ran_by, succeeded.error) == (RunStatus.SUCCEEDED, "tester", None)
     assert succeeded.last_succeeded_at is not None and succeeded.summary
 
-    failed = run_and_record(engine, app.config, "chase", "tester", jobs={"chase": fails})
+    monkeypatch.setattr(chasing, "chase_job", fails)
+    failed = run_and_record(engine, app.config, "chase", "tester")
     assert failed.status == RunStatus.FAILED
     assert failed.error == "RuntimeError: could not reach the database"
     assert failed.last_succeeded_at == succeeded.last_succeeded_at  # when it last worked is kept
@@ -148,7 +151,7 @@ def test_run_job_runs_one_job_and_exits_1_when_it_fails(runner, monkeypatch):
     def fails(engine, config, now=None):
         raise RuntimeError("out of disk")
 
-    monkeypatch.setitem(jobs.JOBS, "chase", fails)
+    monkeypatch.setattr(chasing, "chase_job", fails)
     result = runner.invoke(args=["run-job", "chase"])
     assert result.exit_code == 1
     assert "chase failed: RuntimeError: out of disk" in result.output
@@ -188,7 +191,7 @@ def test_the_chase_calendar_command_and_its_table(app, db, world, runner):
 
     with app.test_request_context():
         table = render_template_string(
-            '{% from "scheduler/_calendar.html" import chase_calendar_table %}{{ chase_calendar_table(entries) }}',
+            '{% from "cycles/_calendar.html" import chase_calendar_table %}{{ chase_calendar_table(entries) }}',
             entries=entries,
         )
     assert table.count('<tr class="govuk-table__row">') == 1 + len(entries)

@@ -33,7 +33,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import text
 from audit_workflow import create_app
 from audit_workflow.outcome import JobOutcome
-from audit_workflow.scheduler.runner import ScheduledJob, SchedulerRunner, run_dedicated
+from audit_workflow.scheduler.jobs import ScheduledJob
+from audit_workflow.scheduler.runner import SchedulerRunner, run_dedicated
 
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "test", "SCHEDULER_LEASE_SECONDS": int(sys.argv[3])},
                  instance_path=sys.argv[2])
@@ -44,8 +45,8 @@ def probe(engine, config, now=None):
                            {"holder": runner.lease.holder, "ran_at": time.time()})
     return JobOutcome("probed")
 
-runner = SchedulerRunner(app, BlockingScheduler, timetable=[ScheduledJob("probe", "", "interval", {"seconds": 0.2})],
-                         jobs={"probe": probe})
+runner = SchedulerRunner(app, BlockingScheduler,
+                         timetable=[ScheduledJob("probe", "__main__:probe", "", "interval", {"seconds": 0.2})])
 print(runner.lease.holder, flush=True)
 run_dedicated(app, runner)
 """

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from audit_workflow.scheduler.chase import Chase, ReminderPolicy, Stage, chase_plan, chases_due, latest_auditor_chase
+from audit_workflow.cycles.chase_rules import Chase, ReminderPolicy, Stage, chase_plan, chases_due, latest_auditor_chase
 from audit_workflow.workdays import BeyondHolidayData, WorkingCalendar
 
 DEFAULT = ReminderPolicy(remind_days_before=2, overdue_interval_days=3, escalate_after_days=5)

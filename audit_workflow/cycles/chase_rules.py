@@ -1,8 +1,7 @@
 """Chasing audits: which emails an assignment is owed, and on which working days.
 
 The rules are pure functions of an LA's working calendar, the cycle's reminder policy (in working
-days), the due date and the day; chase_calendar() at the end reads a cycle's active assignments
-and lays the rules out as dates. Everything here counts working days (a local service level);
+days), the due date and the day (chasing.py applies them to the database). Everything here counts working days (a local service level);
 statutory EHCP timescales are calendar days and live in workdays.py, never here.
 
 The chase plan of an assignment due on D (moved to the next working day if D is not one):
@@ -24,18 +23,21 @@ outbox idempotency key, so it can be queued only once.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 
-from sqlmodel import Session, col, select
-
-from ..auth.models import User
-from ..authorities.models import ClosureDay
-from ..cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle, CycleStatus
 from ..workdays import WorkingCalendar
+
+
+class HasReminderPolicy(Protocol):
+    """A cycle's reminder settings, in working days."""
+
+    remind_days_before: int
+    overdue_interval_days: int
+    escalate_after_days: int
 
 
 class Stage(StrEnum):
@@ -52,7 +54,7 @@ class ReminderPolicy:
     escalate_after_days: int
 
     @classmethod
-    def of(cls, cycle: AuditCycle) -> "ReminderPolicy":
+    def of(cls, cycle: HasReminderPolicy) -> "ReminderPolicy":
         return cls(cycle.remind_days_before, cycle.overdue_interval_days, cycle.escalate_after_days)
 
 
@@ -126,34 +128,3 @@ def chases_due(calendar: WorkingCalendar, policy: ReminderPolicy, due_date: date
     if escalation <= today:
         chases.append(Chase(Stage.ESCALATION, escalation))
     return chases
-
-
-# --- Reading the database ------------------------------------------------------------------------
-
-
-def working_calendar(db: Session, la_id: uuid.UUID) -> WorkingCalendar:
-    return WorkingCalendar(db.exec(select(ClosureDay.day).where(ClosureDay.la_id == la_id)).all())
-
-
-def chase_calendar(db: Session, cycle: AuditCycle) -> list[dict]:
-    """Every chase planned for the cycle's active assignments, by date: {"assignment": id,
-    "auditor": email, "kind": "reminder|due|overdue|escalation", "date": "YYYY-MM-DD"}. Raises
-    BeyondHolidayData when a date falls past the bank-holiday data. Only open cycles are chased,
-    so a draft or closed one has none."""
-    if cycle.status != CycleStatus.OPEN:
-        return []
-    calendar = working_calendar(db, cycle.la_id)
-    policy = ReminderPolicy.of(cycle)
-    rows = db.exec(
-        select(Assignment.id, User.email, Assignment.due_date)
-        .join(User, User.id == Assignment.auditor_id)
-        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(ACTIVE_STATUSES))
-    ).all()
-    # Assignments allocated together share a due date, and so a plan.
-    plan_for = functools.cache(lambda due_date: chase_plan(calendar, policy, due_date))
-    entries = [
-        {"assignment": str(assignment_id), "auditor": email, "kind": chase.stage.value, "date": chase.on.isoformat()}
-        for assignment_id, email, due_date in rows
-        for chase in plan_for(due_date)
-    ]
-    return sorted(entries, key=lambda entry: (entry["date"], entry["auditor"], entry["assignment"]))

@@ -12,14 +12,15 @@ import json
 import uuid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Mapping, Protocol
 
-from flask import current_app, has_app_context
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select, update
 
 from ..resources import setting_path
-from ..framework import Framework, default_framework, framework_from_dict, framework_to_dict, load_framework
-from .models import Audit, FrameworkVersion
+from .loader import default_framework, framework_from_dict, framework_to_dict, load_framework
+from .model import Framework
+from .models import FrameworkVersion
 
 VERSION_MAX_LENGTH = 40
 
@@ -28,13 +29,25 @@ class FrameworkVersionError(ValueError):
     """A framework that cannot be stored or used; the message says what to change."""
 
 
-def active_framework(db: Session, la_id: uuid.UUID) -> tuple[FrameworkVersion, Framework]:
-    """The LA's active loaded framework if it has one, else the shipped default."""
+class PinnedToAVersion(Protocol):
+    """What is graded under one stored version, such as an audit."""
+
+    framework_version_id: uuid.UUID
+
+
+def configured_framework_file(config: Mapping[str, Any]) -> Path:
+    """The shipped default named by the FRAMEWORK_FILE setting (see resources.setting_path)."""
+    return setting_path(config["FRAMEWORK_FILE"])
+
+
+def active_framework(db: Session, la_id: uuid.UUID, shipped_file: Path | None = None) -> tuple[FrameworkVersion, Framework]:
+    """The LA's active loaded framework if it has one, else the shipped default: the framework in
+    `shipped_file` (see configured_framework_file), or without one the package's own default file."""
     row = db.exec(
         select(FrameworkVersion).where(FrameworkVersion.la_id == la_id, FrameworkVersion.active)
     ).first()
     if row is None:
-        row = _shipped_default(db)
+        row = _shipped_default(db, shipped_file)
     return row, parse_stored(row.content)
 
 
@@ -62,7 +75,7 @@ def load_la_framework(db: Session, la_id: uuid.UUID, path: str | Path) -> Framew
     return row
 
 
-def framework_for_audit(db: Session, audit: Audit) -> Framework:
+def framework_for_audit(db: Session, audit: PinnedToAVersion) -> Framework:
     return parse_stored(db.get(FrameworkVersion, audit.framework_version_id).content)
 
 
@@ -72,17 +85,15 @@ def parse_stored(content: str) -> Framework:
     return framework_from_dict(json.loads(content))
 
 
-def shipped_framework() -> tuple[Framework, str]:
-    """The shipped default and where it came from: the app's FRAMEWORK_FILE (see
-    resources.setting_path), or, outside an app (scripts, test builders), the package's default file."""
-    if not has_app_context():
+def shipped_framework(shipped_file: Path | None = None) -> tuple[Framework, str]:
+    """The shipped default and where it came from."""
+    if shipped_file is None:
         return default_framework(), "the shipped default framework"
-    path = setting_path(current_app.config["FRAMEWORK_FILE"])
-    return load_framework(path), str(path)
+    return load_framework(shipped_file), str(shipped_file)
 
 
-def _shipped_default(db: Session) -> FrameworkVersion:
-    framework, source = shipped_framework()
+def _shipped_default(db: Session, shipped_file: Path | None) -> FrameworkVersion:
+    framework, source = shipped_framework(shipped_file)
     _check_version_string(framework.version)
     content = _canonical(framework)
     row = _stored_shipped(db, framework.version)

@@ -19,12 +19,16 @@ from sqlmodel import col, select
 from audit_workflow.auth.service import create_user
 from audit_workflow.authorities.models import ClosureDay
 from audit_workflow.clock import ENGLAND
+from audit_workflow.cycles import chasing
+from audit_workflow.cycles.allocating import allocate_cycle
+from audit_workflow.cycles.auditor_pool import add_auditor
 from audit_workflow.cycles.models import Assignment, AssignmentStatus, CycleStatus
-from audit_workflow.cycles.service import add_auditor, add_to_sample, allocate_cycle
+from audit_workflow.cycles.plan_sample import add_to_sample
+from audit_workflow.cycles.chasing import chase_job
+from audit_workflow.cycles.reallocation import reallocate_job
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import OutboxMessage
-from audit_workflow.scheduler import jobs
-from audit_workflow.scheduler.jobs import chase, reallocate
+from audit_workflow.notifications.staff_mail import StaffMail
 from tests.factories import make_assignment, make_cycle, make_plan
 
 CHASE_KINDS = ("reminder", "due_today", "overdue", "escalation")
@@ -44,25 +48,25 @@ def days(first: date, last: date):
 def allocate(app, db, world, day: date, system_ids: list[str], cycle=None):
     """Sample the plans into the cycle and allocate them to the LA's auditor on `day`."""
     la = world.las["own"]
-    with at(day, 9), app.app_context():
+    with at(day, 9):
         cycle = cycle or make_cycle(db, la, name="Scheduler test cycle")
         for system_id in system_ids:
             make_plan(db, la, system_id=system_id)
             add_to_sample(db, cycle, system_id, "Chosen for the scheduler tests", None)
         add_auditor(db, cycle, world.user("auditor"), 50)
-        outcome = allocate_cycle(db, cycle, None)
+        outcome = allocate_cycle(db, cycle, None, StaffMail(db, app.config))
         db.commit()
     return cycle, outcome.assignments
 
 
-def run_every_day(app, first: date, last: date, before_run: dict | None = None, scheduled=(chase,)):
+def run_every_day(app, first: date, last: date, before_run: dict | None = None, scheduled=(chase_job,)):
     """Each day: what `before_run` holds for it, then the jobs at 07:05 and again at 17:05."""
     for day in days(first, last):
         if before_run and day in before_run:
             with at(day, 6):
                 before_run[day]()
         for hour in (7, 17):
-            with at(day, hour), app.app_context():
+            with at(day, hour):
                 for job in scheduled:
                     job(get_engine(app), app.config)
 
@@ -153,14 +157,13 @@ def test_a_cycle_over_christmas_2026_and_easter_2027(app, db, world):
 
 def test_a_long_overdue_audit_nobody_started_moves_to_another_auditor_and_is_chased_there(app, db, world):
     la = world.las["own"]
-    with at(date(2026, 11, 9), 9), app.app_context():
+    with at(date(2026, 11, 9), 9):
         cycle = make_cycle(db, la, name="Reallocating cycle", reallocate_after_days=7)
         db.commit()
     cycle, [first] = allocate(app, db, world, date(2026, 11, 9), ["SYS-SLOW"], cycle=cycle)
     # Joins the pool after the allocation, so the plan goes to it only when it is reallocated.
     second_auditor = create_user(db, la.id, "second.auditor@886.example.gov.uk", "Second Auditor", "auditor", team="Team 2")
-    with app.app_context():
-        add_auditor(db, cycle, second_auditor, 5)
+    add_auditor(db, cycle, second_auditor, 5)
     db.commit()
 
     def submit_second():
@@ -169,7 +172,7 @@ def test_a_long_overdue_audit_nobody_started_moves_to_another_auditor_and_is_cha
         set_status(db, replacement, AssignmentStatus.SUBMITTED)()
 
     run_every_day(app, date(2026, 11, 9), date(2027, 1, 15), before_run={date(2027, 1, 5): submit_second},
-                  scheduled=(reallocate, chase))
+                  scheduled=(reallocate_job, chase_job))
 
     second = ["second.auditor@886.example.gov.uk"]
     assert sent(db, (*CHASE_KINDS, "reassignment")) == [
@@ -205,7 +208,7 @@ def test_running_twice_or_four_at_once_queues_each_chase_once(app, db, world):
     def run():
         try:
             barrier.wait()
-            outcomes.append(chase(engine, app.config, now=datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND)))
+            outcomes.append(chase_job(engine, app.config, now=datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND)))
         except Exception as error:  # reported below, with the thread's failure
             errors.append(error)
 
@@ -215,7 +218,7 @@ def test_running_twice_or_four_at_once_queues_each_chase_once(app, db, world):
     for thread in threads:
         thread.join()
     assert errors == []
-    again = chase(engine, app.config, now=datetime(2026, 11, 26, 16, 5, tzinfo=ENGLAND))
+    again = chase_job(engine, app.config, now=datetime(2026, 11, 26, 16, 5, tzinfo=ENGLAND))
 
     reminders = chase_messages(db)
     assert len(reminders) == 40
@@ -227,24 +230,24 @@ def test_running_twice_or_four_at_once_queues_each_chase_once(app, db, world):
 def test_a_missed_run_catches_up_once_with_the_latest_chase(app, db, world):
     _, [assignment] = _assignments_due(db, world, date(2026, 11, 30), 1)
     engine = get_engine(app)
-    chase(engine, app.config, now=datetime(2026, 11, 23, 7, 5, tzinfo=ENGLAND))
+    chase_job(engine, app.config, now=datetime(2026, 11, 23, 7, 5, tzinfo=ENGLAND))
     # The machine was off from Tuesday 24 November to Friday 4 December: the reminder, the due-day
     # email and the overdue chase of 3 December were all missed. Friday sends the latest, once.
     for hour in (7, 12, 17):
-        chase(engine, app.config, now=datetime(2026, 12, 4, hour, 5, tzinfo=ENGLAND))
+        chase_job(engine, app.config, now=datetime(2026, 12, 4, hour, 5, tzinfo=ENGLAND))
     [caught_up] = chase_messages(db)
     assert caught_up.idempotency_key == f"assignment:{assignment.id}:overdue:2026-12-03"
     assert "now 4 working days overdue" in caught_up.body_text  # worded for the day it goes
 
-    chase(engine, app.config, now=datetime(2026, 12, 7, 7, 5, tzinfo=ENGLAND))
+    chase_job(engine, app.config, now=datetime(2026, 12, 7, 7, 5, tzinfo=ENGLAND))
     assert [message.kind for message in chase_messages(db)] == ["overdue", "escalation"]
 
 
 def test_a_missed_due_day_is_caught_up_as_overdue(app, db, world):
     _, [assignment] = _assignments_due(db, world, date(2026, 11, 30), 1)
     engine = get_engine(app)
-    chase(engine, app.config, now=datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND))
-    chase(engine, app.config, now=datetime(2026, 12, 1, 7, 5, tzinfo=ENGLAND))  # off on Friday and Monday
+    chase_job(engine, app.config, now=datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND))
+    chase_job(engine, app.config, now=datetime(2026, 12, 1, 7, 5, tzinfo=ENGLAND))  # off on Friday and Monday
     assert [(message.idempotency_key, message.kind) for message in chase_messages(db)] == [
         (f"assignment:{assignment.id}:reminder:2026-11-26", "reminder"),
         (f"assignment:{assignment.id}:due:2026-11-30", "overdue"),
@@ -254,7 +257,7 @@ def test_a_missed_due_day_is_caught_up_as_overdue(app, db, world):
 
 def test_a_run_that_dies_part_way_is_finished_by_the_next_without_repeating_a_batch(app, db, world, monkeypatch):
     _, assignments = _assignments_due(db, world, date(2026, 11, 30), 5)
-    real_queue_message, calls = jobs.queue_message, []
+    real_queue_message, calls = chasing.queue_message, []
 
     def dies_on_the_third_email(*args, **kwargs):
         calls.append(kwargs["key"])
@@ -262,14 +265,14 @@ def test_a_run_that_dies_part_way_is_finished_by_the_next_without_repeating_a_ba
             raise RuntimeError("the process was killed")
         return real_queue_message(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "BATCH", 2)
-    monkeypatch.setattr(jobs, "queue_message", dies_on_the_third_email)
+    monkeypatch.setattr(chasing, "BATCH", 2)
+    monkeypatch.setattr(chasing, "queue_message", dies_on_the_third_email)
     reminder_day = datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND)
     with pytest.raises(RuntimeError):
-        chase(get_engine(app), app.config, now=reminder_day)
+        chase_job(get_engine(app), app.config, now=reminder_day)
     assert len(chase_messages(db)) == 2  # the first batch was committed, the second rolled back
 
-    chase(get_engine(app), app.config, now=reminder_day.replace(hour=8))
+    chase_job(get_engine(app), app.config, now=reminder_day.replace(hour=8))
     keys = {message.idempotency_key for message in chase_messages(db)}
     assert keys == {f"assignment:{assignment.id}:reminder:2026-11-26" for assignment in assignments}
     assert calls[3:] == sorted(keys - set(calls[:2]))  # the rerun queued only the three missing, once each
@@ -288,10 +291,10 @@ def test_only_active_assignments_of_open_cycles_on_working_days_are_chased(app, 
     db.commit()
     engine = get_engine(app)
 
-    assert chase(engine, app.config, now=datetime(2026, 11, 28, 7, 5, tzinfo=ENGLAND)).summary == \
+    assert chase_job(engine, app.config, now=datetime(2026, 11, 28, 7, 5, tzinfo=ENGLAND)).summary == \
         "No open cycle has a working day today"  # Saturday
-    chase(engine, app.config, now=datetime(2026, 11, 30, 7, 5, tzinfo=ENGLAND))
-    chase(engine, app.config, now=datetime(2026, 12, 1, 7, 5, tzinfo=ENGLAND))  # the LA's closure day
+    chase_job(engine, app.config, now=datetime(2026, 11, 30, 7, 5, tzinfo=ENGLAND))
+    chase_job(engine, app.config, now=datetime(2026, 12, 1, 7, 5, tzinfo=ENGLAND))  # the LA's closure day
 
     assert {message.assignment_id for message in chase_messages(db)} == {assignment.id for assignment in assignments[3:]}
     assert [message.kind for message in chase_messages(db)] == ["due_today", "due_today"]
@@ -299,7 +302,7 @@ def test_only_active_assignments_of_open_cycles_on_working_days_are_chased(app, 
 
 def test_a_date_beyond_the_bank_holiday_data_is_flagged(app, db, world):
     _, [assignment] = _assignments_due(db, world, date(2028, 12, 28), 1)
-    outcome = chase(get_engine(app), app.config, now=datetime(2028, 12, 27, 7, 5, tzinfo=ENGLAND))
+    outcome = chase_job(get_engine(app), app.config, now=datetime(2028, 12, 27, 7, 5, tzinfo=ENGLAND))
     assert chase_messages(db) == []
     assert outcome.warning.startswith("1 audit not chased: 2029-")
     assert "upgrade the govuk-bank-holidays package" in outcome.warning
@@ -311,7 +314,7 @@ def test_near_the_end_of_the_data_overdue_audits_are_still_chased(app, db, world
                                  due_date=date(2029, 1, 3))]
     db.commit()
     # Friday 29 December 2028: two working days on is in 2029, which the data does not cover.
-    outcome = chase(get_engine(app), app.config, now=datetime(2028, 12, 29, 7, 5, tzinfo=ENGLAND))
+    outcome = chase_job(get_engine(app), app.config, now=datetime(2028, 12, 29, 7, 5, tzinfo=ENGLAND))
     assert [(message.assignment_id, message.kind) for message in chase_messages(db)] == [
         (overdue.id, "escalation"), (overdue.id, "overdue")]
     assert outcome.warning.startswith("1 audit not chased: 2029-")

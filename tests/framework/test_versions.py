@@ -7,15 +7,16 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from audit_workflow.audits.frameworks import (
+from audit_workflow.audits.service import save_section, start_audit, submit_audit, summary
+from audit_workflow.framework import FrameworkError, Grade, default_framework, framework_to_dict
+from audit_workflow.framework.models import FrameworkVersion
+from audit_workflow.framework.versions import (
     FrameworkVersionError,
     active_framework,
+    configured_framework_file,
     framework_for_audit,
     load_la_framework,
 )
-from audit_workflow.audits.models import FrameworkVersion
-from audit_workflow.audits.service import save_section, start_audit, submit_audit, summary
-from audit_workflow.framework import FrameworkError, Grade, default_framework, framework_to_dict
 from tests.audits.test_service import assign, band_ticks, fast_password_hashing, save_all  # noqa: F401  (fixture)
 
 
@@ -34,9 +35,9 @@ def la(world):
 
 
 def test_the_shipped_default_is_stored_once_and_shared(app, db, world):
-    with app.app_context():
-        own, framework = active_framework(db, world.las["own"].id)
-        other, _ = active_framework(db, world.las["other"].id)
+    shipped = configured_framework_file(app.config)
+    own, framework = active_framework(db, world.las["own"].id, shipped)
+    other, _ = active_framework(db, world.las["other"].id, shipped)
 
     assert own.id == other.id and own.la_id is None
     assert framework == default_framework()
@@ -55,24 +56,21 @@ def test_the_database_refuses_a_second_copy_of_a_shipped_version(db):
 def test_a_relative_framework_file_is_found_from_the_repository_root(app, db, la, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app.config["FRAMEWORK_FILE"] = "config/framework/default.yaml"
-    with app.app_context():
-        row, _ = active_framework(db, la.id)
+    row, _ = active_framework(db, la.id, configured_framework_file(app.config))
     assert row.version == default_framework().version
 
 
 def test_a_changed_shipped_file_with_the_same_version_is_refused(app, db, la, tmp_path):
-    with app.app_context():
-        active_framework(db, la.id)
-        app.config["FRAMEWORK_FILE"] = str(write_framework(tmp_path / "edited.yaml", default_framework().version, good_minimum=5))
-        with pytest.raises(FrameworkVersionError, match="has changed but its version is still"):
-            active_framework(db, la.id)
+    active_framework(db, la.id, configured_framework_file(app.config))
+    app.config["FRAMEWORK_FILE"] = str(write_framework(tmp_path / "edited.yaml", default_framework().version, good_minimum=5))
+    with pytest.raises(FrameworkVersionError, match="has changed but its version is still"):
+        active_framework(db, la.id, configured_framework_file(app.config))
 
 
 def test_a_new_shipped_version_is_stored_beside_the_old(app, db, la, tmp_path):
-    with app.app_context():
-        old, _ = active_framework(db, la.id)
-        app.config["FRAMEWORK_FILE"] = str(write_framework(tmp_path / "next.yaml", "2099.1"))
-        new, framework = active_framework(db, la.id)
+    old, _ = active_framework(db, la.id, configured_framework_file(app.config))
+    app.config["FRAMEWORK_FILE"] = str(write_framework(tmp_path / "next.yaml", "2099.1"))
+    new, framework = active_framework(db, la.id, configured_framework_file(app.config))
     assert (old.version, new.version, framework.version) == (default_framework().version, "2099.1", "2099.1")
 
 

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from audit_workflow.auth.service import create_user
 from audit_workflow.cycles.models import Assignment, AssignmentStatus, CycleAuditor
+from audit_workflow.cycles.reallocation import reallocate_job
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import OutboxMessage
-from audit_workflow.scheduler.jobs import reallocate
 from tests.factories import make_assignment, make_cycle, make_plan
 
 DUE = date(2026, 11, 30)  # a Monday; three working days overdue on Thursday 3 December
@@ -40,8 +40,8 @@ def pool(db, world):
 
 
 def run_on(app, day: date, hour: int = 7) -> str:
-    with time_machine.travel(f"{day.isoformat()} {hour:02d}:00 +00:00", tick=False), app.app_context():
-        return reallocate(get_engine(app), app.config).summary
+    with time_machine.travel(f"{day.isoformat()} {hour:02d}:00 +00:00", tick=False):
+        return reallocate_job(get_engine(app), app.config).summary
 
 
 def reread(db) -> None:
