@@ -177,7 +177,7 @@ PRIMARY_NEEDS = Vocabulary("a SEN2 primary-need code", (
                                                                 "Speech, language and communication difficulty")),
     Term("HI", "Hearing impairment", ("Deaf", "Hearing impaired")),
     Term("VI", "Vision impairment", ("Visual impairment", "Visually impaired")),
-    Term("MSI", "Multi-sensory impairment", ("Multisensory impairment", "Deafblind")),
+    Term("MSI", "Multi-sensory impairment", ("Deafblind",)),
     Term("PD", "Physical disability", ("Physical difficulty",)),
     Term("ASD", "Autistic spectrum disorder", ("Autism", "Autism spectrum disorder", "Autistic spectrum condition",
                                                "Autism spectrum condition", "ASC", "Autistic")),
@@ -271,7 +271,7 @@ SETTING_TYPES = Vocabulary("a setting type", (
         "Special school (independent)", "Special school (non-maintained)", "NMSS", "INMSS", "ISS", "E_INSS")),
     Term("ap_pru", "Alternative provision or pupil referral unit", (
         "AP", "PRU", "Alternative provision", "Pupil referral unit", "AP academy", "AP free school",
-        "Alternative provision academy", "AP/PRU", "Alternative provision PRU", "E_PRU")),
+        "Alternative provision academy", "Alternative provision PRU", "E_PRU")),
     Term("post16_fe_college", "General FE or tertiary college", (
         "FE college", "General FE college", "Further education college", "General further education college",
         "Tertiary college", "General FE and tertiary college", "Sixth form college")),
