@@ -162,7 +162,7 @@ def _follows_a_name(match: re.Match[str]) -> bool:
     before = _BEFORE_DATE.search(match.string[max(0, match.start() - 80):match.start()])
     if before is None:
         return False
-    words = before[1].replace(",", " ").split()
+    words = [word for word in before[1].replace(",", " ").split() if any(character.isalpha() for character in word)]
     while words and words[-1].lower().strip(":") in ("dob", "d.o.b", "d.o.b.", "born", "b.", "b"):
         words.pop()
     name = 0
