@@ -243,10 +243,13 @@ class _Column:
             code = spellings.get(word_key(value)) or self.vocabulary.lookup(value)
             if code is not None:
                 return code
-            _refuse_personal_data(value)  # before the value is echoed in a problem
-            if self.reader is not None:
-                return self.reader(value)  # raises UnknownValue with its own reason
-            raise UnknownValue(value)
+            try:
+                if self.reader is not None:  # an age is not personal data in an age column
+                    return self.reader(value)
+                raise UnknownValue(value)
+            except UnknownValue:
+                _refuse_personal_data(value)  # before the value is echoed in a problem
+                raise
         if len(value) > self.max_length:
             raise ValueError(f"is {len(value)} characters long; the most it can be is {self.max_length}")
         if self.check is not None:
@@ -701,7 +704,8 @@ def _read_plans(source: _Source, columns: Mapping[str, str], values: Mapping[str
     problems += [RowProblem(None, column.heading, f"(column {column.letter}) looks like personal data: the service "
                                                   f"never holds {column.personal}; remove the column and import again")
                  for column in file_columns if column.personal and not column.field and not _personal_data_in(column.heading)]
-    ignored = tuple(column.heading for column in file_columns if not column.field)
+    read = {source for _, _, _, source, *_ in _readers(file_columns, values)}
+    ignored = tuple(column.heading for column in file_columns if column.field not in read)
     where.update(columns=tuple(file_columns), ignored_columns=ignored)
     if problems:
         needs_mapping = not any(column.personal and not column.field for column in file_columns)
