@@ -212,9 +212,8 @@ def map_values(upload_id: uuid.UUID):
             chosen.setdefault(spelling.field, {})[spelling.key] = form[f"value_{number}"].data
         return _import_upload(upload, values=chosen)
     others = [problem for problem in result.problems if not any(problem.column == item.column for item in result.unknown_spellings)]
-    error_list = [{"text": message, "href": f"#{name}"} for name, messages in form.errors.items() for message in messages]
-    return render_template("plans/map_values.html", form=form, result=result, upload=upload, problems=others,
-                           error_list=error_list), 400 if form.errors else 200
+    return render_template("plans/map_values.html", form=form, result=result, upload=upload, problems=others), \
+        400 if form.errors else 200
 
 
 def _import_upload(upload: PendingUpload, **mapping):
