@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Iterator, Sequence
 
 from sqlalchemy import bindparam, delete, func, insert, update
@@ -31,6 +32,7 @@ PAGE_SIZE = 50
 REGISTER_FILTERS = ("key_stage", "primary_need", "setting_type")
 
 
+KEPT_UPLOAD_LIFETIME = timedelta(days=1)
 COLUMN_MAPPING = "column"  # ImportMapping.kind for headings; values use their field's name
 
 
@@ -111,24 +113,32 @@ def remember_mapping(db: Session, la_id: uuid.UUID, columns: dict[str, str] | No
     db.flush()
 
 
-def read_file(db: Session, la_id: uuid.UUID, filename: str, data: bytes, *, columns: dict[str, str] | None = None,
-              values: dict[str, dict[str, str]] | None = None, sheet: str | None = None) -> ImportResult:
-    """The file as the import would read it, with the LA's remembered mapping and, over it, the one given."""
-    remembered_columns, remembered_values = remembered_mapping(db, la_id)
-    for field_name, spellings in (values or {}).items():
-        remembered_values[field_name] = remembered_values.get(field_name, {}) | spellings
-    return parse_plan_file(filename, data, columns=remembered_columns | (columns or {}), values=remembered_values,
-                           sheet=sheet)
+def read_file(filename: str, data: bytes, remembered: tuple[dict[str, str], dict[str, dict[str, str]]], *,
+              columns: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None,
+              sheet: str | None = None) -> ImportResult:
+    """The file as the import reads it: with the LA's remembered mapping (remembered_mapping) and,
+    over it, the one given. No database work, so a view can parse after ending its read."""
+    remembered_columns, remembered_values = remembered
+    merged_values = {field: remembered_values.get(field, {}) | spellings for field, spellings in (values or {}).items()}
+    return parse_plan_file(filename, data, columns=remembered_columns | (columns or {}),
+                           values=remembered_values | merged_values, sheet=sheet)
 
 
 def import_plans(db: Session, la_id: uuid.UUID, filename: str, data: bytes,
                  imported_by_id: uuid.UUID | None = None, *, columns: dict[str, str] | None = None,
-                 values: dict[str, dict[str, str]] | None = None, sheet: str | None = None) -> ImportSummary:
-    """Parse the file and upsert its plans into the LA's register, in the caller's transaction.
+                 sheet: str | None = None) -> ImportSummary:
+    """Parse the file with the LA's remembered mapping (and the columns given) and store its plans.
 
     Raises PlanImportRefused, before writing anything, if any row has a problem.
     """
-    result = read_file(db, la_id, filename, data, columns=columns, values=values, sheet=sheet)
+    result = read_file(filename, data, remembered_mapping(db, la_id), columns=columns, sheet=sheet)
+    return store_plans(db, la_id, filename, result, imported_by_id)
+
+
+def store_plans(db: Session, la_id: uuid.UUID, filename: str, result: ImportResult,
+                imported_by_id: uuid.UUID | None = None) -> ImportSummary:
+    """Upsert a file's plans into the LA's register, in the caller's transaction; PlanImportRefused,
+    before writing anything, if the reading has any problem."""
     if result.problems:
         raise PlanImportRefused(result.problems, result)
     flags = _flags_by_row(result.flagged)
@@ -165,8 +175,11 @@ def import_plans(db: Session, la_id: uuid.UUID, filename: str, data: bytes,
 
 def keep_upload(db: Session, la_id: uuid.UUID, user_id: uuid.UUID, filename: str, data: bytes,
                 sheet: str | None = None) -> PendingUpload:
-    """Keep a file while its coordinator maps it; their earlier kept file goes."""
-    db.execute(delete(PendingUpload).where(PendingUpload.uploaded_by_id == user_id))
+    """Keep a file while its coordinator maps it; their earlier kept file goes, and so does any the
+    LA's coordinators left unfinished for a day."""
+    db.execute(delete(PendingUpload).where(
+        (PendingUpload.uploaded_by_id == user_id)
+        | ((PendingUpload.la_id == la_id) & (PendingUpload.created_at < utcnow() - KEPT_UPLOAD_LIFETIME))))
     upload = PendingUpload(la_id=la_id, uploaded_by_id=user_id, filename=filename[:255], sheet=(sheet or None) and sheet[:100],
                            data=data)
     db.add(upload)
@@ -174,16 +187,19 @@ def keep_upload(db: Session, la_id: uuid.UUID, user_id: uuid.UUID, filename: str
     return upload
 
 
-def read_upload(db: Session, upload: PendingUpload, **mapping) -> ImportResult:
-    return read_file(db, upload.la_id, upload.filename, upload.data, sheet=upload.sheet, **mapping)
-
-
-def import_upload(db: Session, upload: PendingUpload, user_id: uuid.UUID, *, columns: dict[str, str] | None = None,
-                  values: dict[str, dict[str, str]] | None = None) -> ImportSummary:
-    """Remember the mapping given, import the kept file with it and let the file go. The mapping is
-    kept even when the file is refused for other problems (the caller commits either way)."""
+def finish_upload(db: Session, upload: PendingUpload, result: ImportResult, user_id: uuid.UUID, *,
+                  columns: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None) -> ImportSummary:
+    """Remember the mapping the coordinator gave and store the kept file's plans as read with it.
+    The mapping is kept even when the file is refused (the caller commits either way); the file
+    goes once it is imported, or refused for problems no mapping can settle."""
     remember_mapping(db, upload.la_id, columns, values)
-    summary = import_plans(db, upload.la_id, upload.filename, upload.data, user_id, sheet=upload.sheet)
+    try:
+        summary = store_plans(db, upload.la_id, upload.filename, result, user_id)
+    except PlanImportRefused as refusal:
+        if not refusal.mappable:
+            db.delete(upload)
+            db.flush()
+        raise
     db.delete(upload)
     db.flush()
     return summary

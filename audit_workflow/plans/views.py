@@ -131,46 +131,56 @@ def _file_size(storage) -> int:
     return size
 
 
+def _reading(la_id: uuid.UUID, filename: str, data: bytes, sheet: str | None, **chosen) -> parsing.ImportResult:
+    """The file read with the LA's remembered mapping. The read ends first: parsing a large file
+    must not hold SQLite's write lock, which a POST takes at its first statement."""
+    remembered = service.remembered_mapping(get_session(), la_id)
+    get_session().commit()
+    return service.read_file(filename, data, remembered, sheet=sheet, **chosen)
+
+
 def _imported(summary: service.ImportSummary):
     get_session().commit()
     flash(summary.describe())
     return redirect(url_for("plans.register"))
 
 
-def _mapping_step(refusal: service.PlanImportRefused, filename: str, data: bytes, sheet: str | None):
-    """Keep the file and send the coordinator to the page that can settle what stopped it."""
-    db, user = get_session(), require_user()
-    db.rollback()
-    upload_id = service.keep_upload(db, user.la_id, user.id, filename, data, sheet).id
-    db.commit()
+def _next_step(refusal: service.PlanImportRefused, upload_id: uuid.UUID):
     step = "plans.map_columns" if refusal.result.needs_mapping else "plans.map_values"
     return redirect(url_for(step, upload_id=upload_id))
+
+
+def _upload_page(form: UploadForm, refusal: service.PlanImportRefused | None = None):
+    problems = refusal.problems if refusal else []
+    if refusal:
+        form.file.errors = [f"{refusal}. Fix the rows below and upload the file again."]
+    return render_template(
+        "plans/upload.html", upload_form=form, problems=problems, error_list=_error_list(form, problems),
+        imports=service.recent_imports(get_session(), require_user().la_id),
+    ), 400 if form.errors else 200
 
 
 @bp.route("/plans/import", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def upload():
     form = UploadForm()
-    problems: list = []
-    if form.validate_on_submit():
-        too_big = parsing.size_problem(_file_size(form.file.data))
-        if too_big:
-            form.file.errors = [too_big]
-        else:
-            filename, data, sheet = form.file.data.filename, form.file.data.read(), form.sheet.data
-            user = require_user()
-            try:
-                return _imported(service.import_plans(get_session(), user.la_id, filename, data, user.id, sheet=sheet))
-            except service.PlanImportRefused as refusal:
-                if refusal.mappable:
-                    return _mapping_step(refusal, filename, data, sheet)
-                get_session().rollback()
-                problems = refusal.problems
-                form.file.errors = [f"{refusal}. Fix the rows below and upload the file again."]
-    return render_template(
-        "plans/upload.html", upload_form=form, problems=problems, error_list=_error_list(form, problems),
-        imports=service.recent_imports(get_session(), require_user().la_id),
-    ), 400 if form.errors else 200
+    if not form.validate_on_submit():
+        return _upload_page(form)
+    too_big = parsing.size_problem(_file_size(form.file.data))
+    if too_big:
+        form.file.errors = [too_big]
+        return _upload_page(form)
+    db, user = get_session(), require_user()
+    filename, data, sheet = form.file.data.filename, form.file.data.read(), form.sheet.data or None
+    try:
+        return _imported(service.store_plans(db, user.la_id, filename, _reading(user.la_id, filename, data, sheet), user.id))
+    except service.PlanImportRefused as refusal:
+        db.rollback()
+        if not refusal.mappable:
+            return _upload_page(form, refusal)
+        upload_id = service.keep_upload(db, user.la_id, user.id, filename, data, sheet).id
+        db.commit()
+        return _next_step(refusal, upload_id)
 
 
 def _error_list(form: UploadForm, problems: list, shown: int = 50) -> list[dict]:
@@ -188,12 +198,13 @@ def _error_list(form: UploadForm, problems: list, shown: int = 50) -> list[dict]
 def map_columns(upload_id: uuid.UUID):
     """The mapping step: say what each column of the file is. Remembered for the LA's next upload."""
     upload = load_owned(PendingUpload, upload_id)
-    result = service.read_upload(get_session(), upload)
+    kept = (upload.la_id, upload.filename, upload.data, upload.sheet)
+    result = _reading(*kept)
     form = _columns_form(result.columns)
-    problems = [problem for problem in result.problems if result.needs_mapping]
     if form.validate_on_submit():
         chosen = {reference.match_key(column.heading): form[f"column_{column.index}"].data for column in result.columns}
-        return _import_upload(upload, columns=chosen)
+        return _finish(upload, _reading(*kept, columns=chosen), columns=chosen)
+    problems = result.problems if result.needs_mapping else []
     return render_template("plans/map_columns.html", form=form, result=result, upload=upload, problems=problems)
 
 
@@ -202,7 +213,8 @@ def map_columns(upload_id: uuid.UUID):
 def map_values(upload_id: uuid.UUID):
     """Map each distinct value the service does not know, once for the whole file. Remembered too."""
     upload = load_owned(PendingUpload, upload_id)
-    result = service.read_upload(get_session(), upload)
+    kept = (upload.la_id, upload.filename, upload.data, upload.sheet)
+    result = _reading(*kept)
     if result.needs_mapping:
         return redirect(url_for("plans.map_columns", upload_id=upload_id))
     form = _values_form(result.unknown_spellings)
@@ -210,21 +222,16 @@ def map_values(upload_id: uuid.UUID):
         chosen: dict[str, dict[str, str]] = {}
         for number, spelling in enumerate(result.unknown_spellings):
             chosen.setdefault(spelling.field, {})[spelling.key] = form[f"value_{number}"].data
-        return _import_upload(upload, values=chosen)
-    others = [problem for problem in result.problems if not any(problem.column == item.column for item in result.unknown_spellings)]
-    return render_template("plans/map_values.html", form=form, result=result, upload=upload, problems=others), \
-        400 if form.errors else 200
+        return _finish(upload, _reading(*kept, values=chosen), values=chosen)
+    return render_template("plans/map_values.html", form=form, result=result, upload=upload), 400 if form.errors else 200
 
 
-def _import_upload(upload: PendingUpload, **mapping):
+def _finish(upload: PendingUpload, result: parsing.ImportResult, **chosen):
     db = get_session()
     try:
-        return _imported(service.import_upload(db, upload, require_user().id, **mapping))
+        return _imported(service.finish_upload(db, upload, result, require_user().id, **chosen))
     except service.PlanImportRefused as refusal:
-        db.commit()  # the mapping given is kept, and so is the file, for the next step or a fix
-        if refusal.mappable and (refusal.result.needs_mapping or mapping.get("columns")):
-            return redirect(url_for("plans.map_values" if not refusal.result.needs_mapping else "plans.map_columns",
-                                    upload_id=upload.id))
-        flash(f"{refusal}: {'; '.join(str(problem) for problem in refusal.problems[:5])}"
-              + (f" (and {len(refusal.problems) - 5} more)" if len(refusal.problems) > 5 else ""))
-        return redirect(url_for("plans.upload"))
+        db.commit()  # the mapping given is kept, and the file while a mapping could still settle it
+        if refusal.mappable:
+            return _next_step(refusal, upload.id)
+        return _upload_page(UploadForm(formdata=None), refusal)

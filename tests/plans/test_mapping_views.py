@@ -98,3 +98,16 @@ def test_a_kept_file_is_only_its_las(app, sign_in_as, db, world):
     other = app.test_client()
     sign_in(other, world.user("coordinator", "other"))
     assert other.get(columns_page).status_code == 404
+
+
+def test_a_mapped_file_with_other_problems_is_refused_listing_them_and_the_mapping_is_kept(sign_in_as, db):
+    client = sign_in_as("coordinator")
+    export = EXPORT + [["P-1", "KS1", "FE college", "HI", "SEN East", "w"]]
+    columns_page = upload(client, csv_bytes(export), "caseload.csv").headers["Location"]
+    response = post_form(client, columns_page, {"column_0": "system_id", "column_1": "key_stage", "column_2": "setting_type",
+                                                "column_3": "primary_need", "column_4": "writer_team", "column_5": ""})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Row 6, column &#34;Ref&#34;: &#34;P-1&#34; is also in row 3" in page and "Import plans" in page
+    assert count(db, Plan) == 0 and count(db, PendingUpload) == 0
+    assert ("column", "ref", "system_id") in {(row.kind, row.key, row.target) for row in db.exec(select(ImportMapping)).all()}
