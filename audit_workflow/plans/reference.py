@@ -24,7 +24,6 @@ _WORDS = re.compile(r"[^\W\d_]+|\d+")
 # Words that never tell two terms apart ("Special school" is "Special"; "LA-maintained" is "maintained").
 FILLER_WORDS = frozenset({"a", "an", "and", "or", "the", "of", "for", "la", "school", "setting", "type", "local",
                           "authority", "with"})
-_WORD_SYNONYMS = {"ks": "key stage", "yr": "year", "y": "year", "ncy": "year"}
 _PARTS = re.compile(r"\s[-–—:|]\s|[()\[\]]")  # "ASD - Autism", "Autism (ASD)"
 
 
@@ -59,8 +58,7 @@ def word_key(value: str) -> str:
     """The words of a value, in a form where word order, case, punctuation, "&"/"and", plurals and
     filler words do not matter: "Academy - Mainstream" and "mainstream academies" give the same key."""
     text = value.casefold().replace("&", " and ").replace("+", " plus ")
-    words = (_WORD_SYNONYMS.get(word, word) for word in _WORDS.findall(text))
-    stems = {_stem(part) for phrase in words for part in phrase.split()}
+    stems = {_stem(word) for word in _WORDS.findall(text)}
     return " ".join(sorted(stems - FILLER_WORDS))
 
 
@@ -191,8 +189,8 @@ PRIMARY_NEEDS = Vocabulary("a SEN2 primary-need code", (
 
 
 def _year_groups(first: int, last: int) -> tuple[str, ...]:
-    """The ways registers write national curriculum years first..last ("Year 7", "Y7", "NCY 7")."""
-    return tuple(f"{prefix} {year}" for year in range(first, last + 1) for prefix in ("Year", "Y", "NCY", "NC year"))
+    """The ways registers write national curriculum years first..last ("Year 7", "Y7", "Yr 7", "NCY 7")."""
+    return tuple(f"{prefix} {year}" for year in range(first, last + 1) for prefix in ("Year", "Y", "Yr", "NCY", "NC year"))
 
 
 # Bare numbers are deliberately not accepted: "3" could be key stage 3 or year 3 (key stage 2).

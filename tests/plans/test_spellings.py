@@ -68,3 +68,8 @@ def test_parts_that_disagree_are_not_read(value):
 @pytest.mark.parametrize("vocabulary", VOCABULARIES, ids=lambda vocabulary: vocabulary.noun)
 def test_no_two_terms_share_their_words(vocabulary):
     assert vocabulary.ambiguous_word_keys() == []
+
+
+@pytest.mark.parametrize("value", ["Year", "Key stage", "Stage", "Year group", "NC year"])
+def test_a_word_without_its_number_is_no_key_stage(value):
+    assert KEY_STAGES.lookup(value) is None
