@@ -162,11 +162,16 @@ def _is_nhs_number(digits: str) -> bool:
     return (11 - remainder) % 11 == int(digits[9])  # a check of 10 is never valid, and never equals a digit
 
 
-def _refuse_personal_data(value: str, dates_allowed: bool = False) -> None:
-    found = personal_data_in(value, dates_allowed=dates_allowed)
+def _personal_data_message(found: Sequence[str]) -> str:
+    return (f"looks like personal data ({' and '.join(found)}), which the service never holds; remove it from the file "
+            "(the value is not shown here)")
+
+
+def _refuse_personal_data(value: str) -> None:
+    """For a value that never needs a date (an ID, a name of a setting or team, a code)."""
+    found = personal_data_in(value, dates_allowed=False)
     if found:
-        raise ValueError(f"looks like personal data ({' and '.join(found)}), which the service never holds; "
-                         "remove it from the file (the value is not shown here)")
+        raise ValueError(_personal_data_message(found))
 
 
 def _check_system_id(value: str) -> None:
@@ -184,11 +189,6 @@ def _check_system_id(value: str) -> None:
                          "(the value is not shown here, in case it is a name)")
     if _ID_WORTH_A_LOOK.search(value):
         _refuse_personal_data(value)
-
-
-def _check_label(value: str) -> None:
-    """A setting name or team: an organisation's name, which never needs a date or a person's details."""
-    _refuse_personal_data(value)
 
 
 def _refuse_invisible_characters(value: str) -> None:
@@ -270,7 +270,7 @@ _COLUMNS = (
         "Setting", "School", "School name", "Placement", "Placement name", "Provider", "Provider name", "Establishment",
         "Establishment name", "Education setting", "Current setting", "Current school", "Institution", "Institution name",
         "Base", "Named setting", "Section I setting", "Provision name", "Education provider", "Setting attended",
-        "School or setting", "Current placement"), max_length=200, check=_check_label),
+        "School or setting", "Current placement"), max_length=200, check=_refuse_personal_data),
     _Column("setting_type", "Setting type", (
         "Type of setting", "Placement type", "Provision type", "Establishment type", "Type of establishment",
         "School type", "Institution type", "Setting category", "Establishment category", "Education setting type",
@@ -288,7 +288,7 @@ _COLUMNS = (
         "Writing team", "Team", "Team name", "Plan writer team", "Case officer team", "Case team", "Casework team",
         "Caseworker team", "SEN team", "SEND team", "Locality team", "Area team", "Owning team", "Allocated team",
         "Responsible team", "Worker team", "Plan coordinator team", "EHC team", "Officer team", "Plan writer's team",
-        "Caseload team"), max_length=120, check=_check_label),
+        "Caseload team"), max_length=120, check=_refuse_personal_data),
     _Column("year_group", "Year group", ("NC year", "NCY", "National curriculum year", "Year", "School year",
                                          "Curriculum year", "Year of education", "Actual NCY", "Current year group",
                                          "Year group (NCY)"),
@@ -609,14 +609,17 @@ def _read_headings(headings: Sequence[str], columns: Mapping[str, str]) -> tuple
     return resolved, _heading_problems(resolved)
 
 
+def _personal_column_problem(column: FileColumn) -> RowProblem:
+    return RowProblem(None, column.heading, f"(column {column.letter}) looks like personal data: the service never "
+                                            f"holds {column.personal}; remove the column and import again")
+
+
 def _heading_problems(columns: Sequence[FileColumn]) -> list[RowProblem]:
     problems: list[RowProblem] = []
     first_of: dict[str, FileColumn] = {}
     for column in columns:
         if column.personal and not column.field:
-            problems.append(RowProblem(None, column.heading, f"(column {column.letter}) looks like personal data: the "
-                                                             f"service never holds {column.personal}; remove the column "
-                                                             "and import again"))
+            problems.append(_personal_column_problem(column))
         elif column.field is None and column.candidates:
             options = " or ".join(field_label(name) for name in column.candidates)
             problems.append(RowProblem(None, column.heading, f"(column {column.letter}) could be {options}; say which "
@@ -676,8 +679,8 @@ def _unknown_problem(unknown: UnknownSpelling, noun: str) -> RowProblem:
                                             f"{advice}")
 
 
-_NOUNS = {"key_stage": "a key stage", "year_group": "a year group", "age": "an age", "setting_type": "a setting type",
-          "primary_need": "a SEN2 primary-need code", "plan_type": "a plan type"}
+_NOUNS = {"key_stage": "a key stage", "setting_type": "a setting type", "primary_need": "a SEN2 primary-need code",
+          "plan_type": "a plan type"}
 
 
 def _read_plans(source: _Source, columns: Mapping[str, str], values: Mapping[str, Mapping[str, str]]) -> ImportResult:
@@ -701,17 +704,32 @@ def _read_plans(source: _Source, columns: Mapping[str, str], values: Mapping[str
                                             for record in itertools.islice(rows, SAMPLE_ROWS)]
     top_rows = [row for row in read_ahead[:SAMPLE_ROWS] if any(row)]
     file_columns = list(_with_samples(file_columns, top_rows))
-    problems += [RowProblem(None, column.heading, f"(column {column.letter}) looks like personal data: the service "
-                                                  f"never holds {column.personal}; remove the column and import again")
-                 for column in file_columns if column.personal and not column.field and not _personal_data_in(column.heading)]
+    problems += [_personal_column_problem(column) for column in file_columns
+                 if column.personal and not column.field and not _personal_data_in(column.heading)]
     read = {source for _, _, _, source, *_ in _readers(file_columns, values)}
     ignored = tuple(column.heading for column in file_columns if column.field not in read)
     where.update(columns=tuple(file_columns), ignored_columns=ignored)
+    records = itertools.chain(read_ahead, ([cell_text(value) for value in record] for record in rows))
     if problems:
-        needs_mapping = not any(column.personal and not column.field for column in file_columns)
-        return ImportResult([], problems, [], needs_mapping=needs_mapping, **where)
-    return _read_rows(itertools.chain(read_ahead, ([cell_text(value) for value in record] for record in rows)),
-                      first_data, file_columns, values, where)
+        if any(column.personal and not column.field for column in file_columns):
+            return ImportResult([], problems, [], **where)
+        # The file is kept while the coordinator maps it, so first make sure no cell holds personal data.
+        in_cells = _personal_data_in_cells(records, first_data, file_columns)
+        return ImportResult([], in_cells or problems, [], needs_mapping=not in_cells, **where)
+    return _read_rows(records, first_data, file_columns, values, where)
+
+
+def _personal_data_in_cells(records: Iterator[Sequence[str]], first_row: int,
+                            file_columns: Sequence[FileColumn]) -> list[RowProblem]:
+    """Every cell of the file that looks like personal data, by row and column (never the value)."""
+    found_in = functools.lru_cache(maxsize=65536)(personal_data_in)
+    problems = []
+    for row_number, record in enumerate(itertools.islice(records, MAX_ROWS), start=first_row):
+        for column in file_columns:
+            found = found_in(record[column.index]) if column.index < len(record) and record[column.index] else None
+            if found:
+                problems.append(RowProblem(row_number, column.heading, _personal_data_message(found)))
+    return problems
 
 
 def _readers(file_columns: Sequence[FileColumn], values: Mapping[str, Mapping[str, str]]):

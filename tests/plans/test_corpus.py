@@ -306,3 +306,12 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 def test_a_renamed_file_gets_the_right_message(filename, data, expected):
     result = parse_plan_file(filename, data)
     assert len(result.problems) == 1 and expected in result.problems[0].message, problems(result)
+
+
+def test_a_file_that_needs_mapping_with_personal_data_in_a_cell_is_refused_not_kept_for_mapping():
+    rows = [["Ref", "Stage", "Type", "Primary need", "Team"], ["P-1", "KS2", "PRU", "ASD", "SEN North"],
+            ["P-2", "KS2", "PRU", "ASD", "Zebedee Quxley 03/04/2015"]]
+    result = parse_plan_file("r.csv", csv_bytes(rows))
+    assert not result.needs_mapping and result.rows == []
+    assert problems(result) == ['Row 3, column "Team": looks like personal data (a name with a date), which the service '
+                                "never holds; remove it from the file (the value is not shown here)"]
