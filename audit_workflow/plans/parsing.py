@@ -371,9 +371,13 @@ _ORGANISATION_WORDS = frozenset({
 _HEADING_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")  # "NHSNumber" -> NHS, Number
 
 
+def _heading_words(heading: str) -> tuple[str, ...]:
+    return tuple(word.lower() for word in _HEADING_WORDS.findall(heading))
+
+
 def _personal_data_in(heading: str) -> str | None:
     """What personal data a heading seems to name, if any."""
-    words = tuple(word.lower() for word in _HEADING_WORDS.findall(heading))
+    words = _heading_words(heading)
     run_together = "".join(words)
     for kind in _PERSONAL_DATA:
         if kind.organisations_have_it and _ORGANISATION_WORDS.intersection(words):
@@ -592,6 +596,8 @@ def _read_headings(headings: Sequence[str], columns: Mapping[str, str]) -> tuple
             field_name, candidates = _COLUMN_BY_KEY[key].field, ()
         else:
             field_name, candidates = None, AMBIGUOUS_HEADINGS.get(key, ())
+            if not candidates and "team" in _heading_words(heading):
+                candidates = ("writer_team", IGNORE)  # never leave the writing team silently empty
         if field_name:
             personal = None  # the coordinator said what it is, or its heading is a known column's
         chosen.append(FileColumn(index, heading, field_name, candidates, personal=personal))
@@ -600,10 +606,10 @@ def _read_headings(headings: Sequence[str], columns: Mapping[str, str]) -> tuple
     for column in chosen:
         if column.candidates:  # the one candidate the file does not have otherwise is the reading
             free = [name for name in column.candidates if name not in taken]
-            if len(free) == 1:
-                column = FileColumn(column.index, column.heading, free[0] or None, column.candidates)
+            if len(free) == 1 and free[0]:
+                column = FileColumn(column.index, column.heading, free[0], column.candidates)
                 taken.add(free[0])
-            elif not free:
+            elif len(free) <= 1:  # nothing left for it to be
                 column = FileColumn(column.index, column.heading, None, ())
         resolved.append(column)
     return resolved, _heading_problems(resolved)

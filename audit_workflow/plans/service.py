@@ -77,6 +77,9 @@ class ImportSummary:
             sentences.append(f"{self.flagged} plans are flagged for a second look (shown in the register).")
         if self.where_read:
             sentences.append(f"{self.where_read}.")
+        if self.columns_read and "writer_team" not in {field for _, field in self.columns_read}:
+            sentences.append("The file has no writer team column, so allocation cannot keep plans from their own "
+                             "team's auditors.")
         if self.ignored_columns:
             sentences.append(f"Columns not used: {', '.join(self.ignored_columns)}.")
         return " ".join(sentences)

@@ -315,3 +315,13 @@ def test_a_file_that_needs_mapping_with_personal_data_in_a_cell_is_refused_not_k
     assert not result.needs_mapping and result.rows == []
     assert problems(result) == ['Row 3, column "Team": looks like personal data (a name with a date), which the service '
                                 "never holds; remove it from the file (the value is not shown here)"]
+
+
+def test_a_team_column_the_service_does_not_recognise_is_asked_about_not_dropped():
+    rows = [["ID", "KS", "Setting type", "Need", "Keyworker Team"], ["P-1", "KS2", "PRU", "ASD", "SEN North"]]
+    result = parse_plan_file("r.csv", csv_bytes(rows))
+    assert result.needs_mapping and problems(result) == [
+        'Column "Keyworker Team" (column E) could be Writer team or Not used; say which in the mapping step (or with '
+        "--map on the command line)"]
+    both = parse_plan_file("r.csv", csv_bytes([row + [team] for row, team in zip(rows, ["Team", "SEN South"])]))
+    assert both.problems == [] and both.rows[0].writer_team == "SEN South" and both.ignored_columns == ("Keyworker Team",)
