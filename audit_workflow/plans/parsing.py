@@ -112,6 +112,12 @@ class UnknownSpelling:
     def key(self) -> str:
         return word_key(self.value)
 
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        """What the value could be mapped to: (code, label as people read it), in table order."""
+        vocabulary = _COLUMN_BY_FIELD[self.field].vocabulary
+        return tuple((code, vocabulary.shown(code)) for code in vocabulary)
+
 
 @dataclass(frozen=True)
 class ImportResult:

@@ -53,14 +53,11 @@ def _values_form(unknown: tuple[parsing.UnknownSpelling, ...]) -> FlaskForm:
     class ValuesForm(FlaskForm):
         submit = SubmitField("Import plans", widget=GovSubmitInput())
 
-    vocabularies = {"key_stage": reference.KEY_STAGES, "setting_type": reference.SETTING_TYPES,
-                    "primary_need": reference.PRIMARY_NEEDS, "plan_type": reference.PLAN_TYPES}
     for number, spelling in enumerate(unknown):
-        vocabulary = vocabularies[spelling.field]
         rows = f"{len(spelling.rows)} rows" if len(spelling.rows) > 1 else f"row {spelling.rows[0]}"
         setattr(ValuesForm, f"value_{number}", SelectField(
             f"“{spelling.value}” in {spelling.column}", widget=GovSelect(),
-            choices=[SelectChoice("", "Choose what it means")] + [SelectChoice(code, vocabulary.shown(code)) for code in vocabulary],
+            choices=[SelectChoice("", "Choose what it means")] + [SelectChoice(code, label) for code, label in spelling.choices],
             validators=[InputRequired(f"Choose what “{spelling.value}” means")],
             description=f"On {rows}. Closest: {'; '.join(spelling.suggestions)}."))
     return ValuesForm()
