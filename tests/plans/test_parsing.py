@@ -455,3 +455,23 @@ def test_100_000_rows_are_read_in_linear_time():
     elapsed = time.process_time() - started
     assert len(result.rows) == 100_000 and result.problems == []
     assert elapsed < 10, f"{elapsed:.1f} s of CPU time"  # about 0.6 s on a developer machine
+
+
+ALIASES = [(column.field, heading) for column in parsing._COLUMNS for heading in (column.heading, *column.aliases)
+           if column.field in HEADINGS_FIELDS]
+
+
+@pytest.mark.parametrize("field, heading", ALIASES, ids=[heading for _, heading in ALIASES])
+def test_every_alias_reads_its_column(field, heading):
+    headings = [heading if HEADINGS_FIELDS[index] == field else name for index, name in enumerate(HEADINGS)]
+    result = parse_plan_file("r.csv", csv_file(plan(), headings=headings))
+    assert result.problems == [] and result.mapping_used()[field] == heading
+    assert getattr(result.rows[0], field) == getattr(EXPECTED_FIRST_ROW, field)
+
+
+@pytest.mark.parametrize("heading, key_stage", [("Year group", "KS3"), ("NC year", "KS3"), ("NCY", "KS3"), ("Year", "KS3"),
+                                                ("Age", "KS2"), ("Age band", "KS2")])
+def test_a_year_group_or_age_column_stands_in_for_the_key_stage(heading, key_stage):
+    headings = [heading if name == "Key stage" else name for name in HEADINGS]
+    result = parse_plan_file("r.csv", csv_file(plan(key_stage="9"), headings=headings))  # year 9; a 9-year-old is in year 4 or 5
+    assert result.problems == [] and result.rows[0].key_stage == key_stage
