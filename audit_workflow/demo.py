@@ -65,8 +65,56 @@ STAFF = (
     ("auditor", "social_care", "Children with disabilities team", 3),
 )
 WRITER_TEAMS = ("SEN North", "SEN South", "SEN East")
-SETTING_NAMES = ("Oak Primary", "Riverside Academy", "Hillside Special School", "Moor Lane College",
-                 "Elm Tree Nursery", "Castle Hill Secondary", "Brookfield Primary", "Meadow View School")
+
+# Where a child of each key stage can be placed, and the settings' names by type and phase, so a
+# demo plan reads like a real one: a special school is called one, and a primary school has no
+# post-16 pupils. (Phases: early years, 5 to 11, 11 to 16, post-16, post-19; special schools take
+# every age, and a reception class is in a primary school.)
+PHASE_OF_STAGE = {"EYFS": "early", "KS1": "primary", "KS2": "primary", "KS3": "secondary", "KS4": "secondary",
+                  "KS5": "post16", "POST19": "post19"}
+SETTING_TYPES_BY_PHASE = {
+    "early": ("early_years", "mainstream_maintained", "mainstream_academy_free", "special_maintained",
+              "special_academy_free", "other"),
+    "primary": ("mainstream_maintained", "mainstream_academy_free", "mainstream_resourced_provision",
+                "mainstream_independent", "special_maintained", "special_academy_free",
+                "special_independent_non_maintained", "ap_pru", "ehe", "ola_arrangements", "opa_arrangements",
+                "other"),
+    "secondary": ("mainstream_maintained", "mainstream_academy_free", "mainstream_resourced_provision",
+                  "mainstream_independent", "special_maintained", "special_academy_free",
+                  "special_independent_non_maintained", "ap_pru", "ehe", "ola_arrangements", "opa_arrangements",
+                  "not_in_education", "other", "unknown"),
+    "post16": ("mainstream_academy_free", "special_maintained", "special_academy_free",
+               "special_independent_non_maintained", "post16_fe_college", "post16_specialist", "post16_other_provider",
+               "neet", "not_in_education", "unknown"),
+    "post19": ("post16_fe_college", "post16_specialist", "post16_other_provider", "neet", "not_in_education",
+               "ola_arrangements", "unknown"),
+}
+SETTING_NAMES = {
+    ("mainstream", "primary"): ("Oak Primary", "Brookfield Primary", "St Mary's CE Primary", "Elm Tree Infant School"),
+    ("mainstream", "secondary"): ("Castle Hill Secondary", "Riverside Academy", "Moor Lane High School"),
+    ("mainstream", "post16"): ("Riverside Academy Sixth Form", "Castle Hill Secondary Sixth Form"),
+    ("mainstream_resourced_provision", "primary"): ("Brookfield Primary (autism base)", "Oak Primary (resourced provision)"),
+    ("mainstream_resourced_provision", "secondary"): ("Moor Lane High School (SEN unit)",),
+    ("mainstream_independent", "primary"): ("Hallbrook Preparatory School",),
+    ("mainstream_independent", "secondary"): ("Hallbrook College School",),
+    ("special", None): ("Hillside Special School", "Meadow View Special School", "Ashgrove Special Academy"),
+    ("special_independent_non_maintained", None): ("Pinewood Independent Special School", "Larchfield School for the Deaf"),
+    ("ap_pru", None): ("Northgate Pupil Referral Unit", "Westbrook Alternative Provision Academy"),
+    ("post16_fe_college", None): ("Moor Lane College", "Vale Sixth Form College"),
+    ("post16_specialist", None): ("Oakfield Specialist College",),
+    ("post16_other_provider", None): ("Skills for Work Training", "Northmoor Supported Internships"),
+    ("early_years", None): ("Elm Tree Nursery", "Little Acorns Pre-school"),
+}
+
+
+def _setting_name(rng: random.Random, setting_type: str, phase: str) -> str | None:
+    """A name that fits the type and phase; None for arrangements that are not a setting (EHE, NEET...)."""
+    family = "special" if setting_type in ("special_maintained", "special_academy_free") else setting_type
+    if setting_type in ("mainstream_maintained", "mainstream_academy_free"):
+        family = "mainstream"
+    phase = "primary" if phase == "early" else phase
+    names = SETTING_NAMES.get((family, phase)) or SETTING_NAMES.get((family, None))
+    return rng.choice(names) if names else None
 
 
 def _weighted(rng: random.Random, mix: dict[str, float]) -> str:
@@ -101,13 +149,16 @@ def _ensure_plans(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
         return
     rng = random.Random(f"demo-plans-{demo.code}")
     for number in range(1, PLANS_PER_LA + 1):
+        key_stage = _weighted(rng, KEY_STAGE_MIX)
+        phase = PHASE_OF_STAGE[key_stage]
+        setting_type = _weighted(rng, {kind: SETTING_TYPE_MIX[kind] for kind in SETTING_TYPES_BY_PHASE[phase]})
         db.add(Plan(
             la_id=la.id,
             system_id=f"{demo.prefix}-{100000 + number}",
-            key_stage=_weighted(rng, KEY_STAGE_MIX),
+            key_stage=key_stage,
             primary_need=_weighted(rng, NATIONAL_NEED_MIX),
-            setting_type=_weighted(rng, SETTING_TYPE_MIX),
-            setting_name=rng.choice(SETTING_NAMES),
+            setting_type=setting_type,
+            setting_name=_setting_name(rng, setting_type, phase),
             plan_type=rng.choices(["annual_review", "new", "amended"], weights=[70, 20, 10])[0],
             writer_team=rng.choice(WRITER_TEAMS),
         ))

@@ -18,9 +18,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..auth.models import Discipline
+from ..notifications.privacy import personal_data_in
 from .guards import CycleError
 from .lifecycle import STRATA_FIELDS, CycleSettings, parse_target
 
@@ -66,13 +67,29 @@ class DayMonthYearField(DateField):
             raise ValueError(self.message) from None
 
 
+class NoPersonalData:
+    """Refuses a child's personal details (the privacy guard's words for them) in what reaches a page
+    or an email subject; the message names what was found, never the value."""
+
+    def __init__(self, what: str, dates_allowed: bool = True):
+        self.what = what
+        self.dates_allowed = dates_allowed
+
+    def __call__(self, form, field) -> None:
+        found = personal_data_in(field.data or "", dates_allowed=self.dates_allowed)
+        if found:
+            raise ValidationError(f"Remove {' and '.join(found)} from {self.what}. This service must not hold a "
+                                  "child's personal details.")
+
+
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
 def reason_field(label: str, hint: str) -> StringField:
     return StringField(label, widget=GovTextArea(), description=hint,
-                       validators=[InputRequired("Enter a reason"), Length(max=500, message="The reason must be 500 characters or fewer")])
+                       validators=[InputRequired("Enter a reason"), Length(max=500, message="The reason must be 500 characters or fewer"),
+                                   NoPersonalData("the reason")])
 
 
 def attach_error(form: FlaskForm, error: CycleError) -> None:
@@ -91,7 +108,8 @@ def _target_text(settings: CycleSettings) -> str:
 
 class CycleForm(FlaskForm):
     name = StringField("Name", widget=GovTextInput(), description="For example, Autumn 2026 EHCP audit",
-                       validators=[InputRequired("Enter a name for the cycle"), Length(max=120, message="The name must be 120 characters or fewer")])
+                       validators=[InputRequired("Enter a name for the cycle"), Length(max=120, message="The name must be 120 characters or fewer"),
+                                   NoPersonalData("the name")])
     period_start = DayMonthYearField("Start of the period", "Enter the start of the period as a real date, like 1 9 2026")
     period_end = DayMonthYearField("End of the period", "Enter the end of the period as a real date, like 18 12 2026")
     target = StringField("Target sample", widget=GovTextInput(),
@@ -142,7 +160,8 @@ class SampleForm(FlaskForm):
 
 
 class AddPlanForm(FlaskForm):
-    system_id = StringField("System ID", widget=GovTextInput(), validators=[InputRequired("Enter the plan's System ID"), Length(max=64)])
+    system_id = StringField("System ID", widget=GovTextInput(), validators=[InputRequired("Enter the plan's System ID"), Length(max=64),
+                                                                                NoPersonalData("the System ID", dates_allowed=False)])
     reason = reason_field("Why add this plan?", "For example, a complaint about this plan, or a new writer's first plan. Do not name the child or their family.")
     submit = SubmitField("Add to the sample", widget=GovSubmitInput())
 

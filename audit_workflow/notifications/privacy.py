@@ -23,6 +23,15 @@ It looks for:
   typed in a form with its own limit) may be as long as that limit and span lines; every other
   rule still reads it.
 
+Text a person typed (a reason, a comment, a cycle name, a value in an imported file) is read by
+`personal_data_in`, which also looks for what an email of the service legitimately carries and so
+is not in RULES (the LA's contact address, dates next to setting names in a table):
+- name_and_date: a name (two or more capitalised words that are not ordinary words, or
+  "SURNAME, Forename") followed by a date, as in "Zebedee Quxley 03/04/2015";
+- email and phone: an email address, and a UK phone number (0 or +44, then 9 or 10 digits);
+- with dates_allowed=False, for short labels that never need a date (a setting name, a team, an
+  ID), any full date at all.
+
 A violation says which rule matched and where, never the value: the excerpt gives a label as
 found ("DOB") but only the shape of a value ("x############" for a UPN), and none of the text
 around it, which could hold a name.
@@ -90,13 +99,15 @@ def _is_nhs_number(match: re.Match[str]) -> bool:
 
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = (
+# A day, month and year in the ways people write them: 3/4/15, 03.04.2015, 2015-04-03, 2015/04/03,
+# 3 April 2015, 3rd of Apr 15, 03-Apr-2015, April 3rd, 2015.
+_FULL_DATE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"
-    r"|\d{4}-\d{2}-\d{2}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{2,4}}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}}"
-    r"|(?:19|20)\d{2})"
+    r"|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s\-/]+(?:of\s+)?{_MONTH},?[\s\-/]+\d{{2,4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}})"
 )
+_DATE = rf"(?:{_FULL_DATE}|(?:19|20)\d{{2}})"
 _I = re.IGNORECASE
 
 RULES = (
@@ -124,6 +135,53 @@ RULES = (
 )
 
 
+# Words that start with a capital in ordinary text about audits, so two of them before a date
+# ("Annual Review 03/04/2026", "Autumn Term 1 September 2026") are not taken for a name.
+ORDINARY_WORDS = frozenset("""
+a an and the of for in on at by to from with after before until due next last this that per or not no
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+spring summer autumn winter term half year years week weeks month day days date today tomorrow
+annual review reviewed reviews plan plans ehcp ehc ehcps draft final issued issue amended amendment new
+interim audit audits audited cycle cycles round moderation sample meeting meetings panel tribunal
+section sections outcome outcomes provision need needs education health care social send sen la
+council authority team teams service north south east west central city county borough district
+school schools primary secondary academy academies college colleges nursery special unit trust
+free independent maintained mainstream infant junior high middle upper lower sixth form centre
+church st saint catholic ce rc c of e community foundation
+key stage ks eyfs post reception group class deadline report reports version updated update
+received sent requested request start end started ended closed open opened complete completed
+dfe sendco senco ofsted cqc dco dmo nhs icb ep salt ot camhs
+""".split())
+_NAME_WORD = re.compile(r"[A-Z][A-Za-z'’\-]*\.?$")
+_BEFORE_DATE = re.compile(r"((?:[A-Za-z'’.\-]+,?\s+){1,4})(?:\(|-|–|:|,)?\s*(?:(?:dob|d\.o\.b\.?|born|b\.)\s*:?\s*)?$", _I)
+
+
+def _follows_a_name(match: re.Match[str]) -> bool:
+    """Whether the date comes straight after two or more words that look like a person's name."""
+    before = _BEFORE_DATE.search(match.string[max(0, match.start() - 80):match.start()])
+    if before is None:
+        return False
+    words = [word for word in before[1].replace(",", " ").split() if any(character.isalpha() for character in word)]
+    while words and words[-1].lower().strip(":") in ("dob", "d.o.b", "d.o.b.", "born", "b.", "b"):
+        words.pop()
+    name = 0
+    for word in reversed(words):
+        if not _NAME_WORD.match(word) or word.strip(".").lower() in ORDINARY_WORDS:
+            break
+        name += 1
+    return name >= 2
+
+
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+TYPED_TEXT_RULES = (
+    _Rule("name_and_date", re.compile(rf"(?<![\w/.\-]){_FULL_DATE}(?![\w/\-])", _I), _follows_a_name),
+    _Rule("email", _EMAIL),
+    _Rule("phone", re.compile(r"(?<![\w+])(?:\+44\s?(?:\(0\)\s?)?|0)[1237](?:[\s\-]?\d){8,9}(?!\d)")),
+)
+_ANY_DATE = _Rule("date", re.compile(rf"(?<![\w])(?:{_FULL_DATE})(?![\w])", _I))
+
+
 def check_message(rendered: RenderedMessage, context: Mapping[str, Any] | None = None) -> list[Violation]:
     """Everything in the message (and its context, if given) that looks like personal data."""
     violations: list[Violation] = []
@@ -148,13 +206,23 @@ PERSONAL_DATA_IN_WORDS = {
     "date_of_birth": "a date of birth or age",
     "name_label": "a child's name",
     "address": "an address or postcode",
+    "name_and_date": "a name with a date",
+    "email": "an email address",
+    "phone": "a phone number",
+    "date": "a date",
 }
 
 
-def personal_data_in(typed: str) -> list[str]:
-    """The kinds of a child's personal details found in typed text, in words, e.g. ["a UPN"]."""
+def personal_data_in(typed: str, *, dates_allowed: bool = True) -> list[str]:
+    """The kinds of a child's personal details found in typed text, in words, e.g. ["a UPN"].
+    dates_allowed=False is for short labels (a setting name, a team, an ID), which never need a
+    date, so any date in them is taken for a date of birth."""
     violations = check_message(RenderedMessage(kind="typed_text", subject="", html="", text=typed))
     rules = dict.fromkeys(violation.rule for violation in violations)
+    extra = (*TYPED_TEXT_RULES, *(() if dates_allowed else (_ANY_DATE,)))
+    rules.update(dict.fromkeys(rule.name for rule in extra if next(rule.find(typed), None)))
+    if "name_and_date" in rules:
+        rules.pop("date", None)
     return [PERSONAL_DATA_IN_WORDS[rule] for rule in rules if rule in PERSONAL_DATA_IN_WORDS]
 
 

@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from ..modelling import created_field, id_field, la_field
@@ -46,3 +47,35 @@ class PlanImport(SQLModel, table=True):
     imported_at: datetime = created_field()
     rows_created: int = 0
     rows_updated: int = 0
+
+
+class ImportMapping(SQLModel, table=True):
+    """What a coordinator said a heading or a value of their LA's exports means, remembered for the
+    next upload. kind is "column" (key: the heading's match key, target: a field, "" for not used)
+    or a field such as "setting_type" (key: the value's word key, target: the code)."""
+
+    __tablename__ = "plan_import_mapping"
+    __table_args__ = (UniqueConstraint("la_id", "kind", "key"),)
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    kind: str = Field(max_length=20)
+    key: str = Field(max_length=200)
+    target: str = Field(max_length=40)
+    updated_at: datetime = created_field()
+
+
+class PendingUpload(SQLModel, table=True):
+    """A register file kept while its coordinator maps its columns or values; deleted when it is
+    imported, and replaced by their next upload. It has passed the personal-data checks on its
+    headings and values before it is kept."""
+
+    __tablename__ = "plan_upload"
+
+    id: uuid.UUID = id_field()
+    la_id: uuid.UUID = la_field()
+    uploaded_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="CASCADE", index=True)
+    filename: str = Field(max_length=255)
+    sheet: str | None = Field(default=None, max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = created_field()

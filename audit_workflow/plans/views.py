@@ -3,18 +3,22 @@ of a register file. Coordinators upload; coordinators and managers read."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput
-from wtforms import SelectField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput, GovTextInput
+from wtforms import SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
 
-from ..access import allow, require_user
+from ..access import allow, load_owned, require_user
 from ..auth.models import Role
 from ..db import get_session
 from ..web import navigation
-from . import reference, service
+from . import parsing, reference, service
+from .models import PendingUpload
 
 bp = Blueprint("plans", __name__, template_folder="templates")
 
@@ -24,7 +28,39 @@ navigation.register("Plans", "plans.register", (Role.COORDINATOR, Role.MANAGER),
 class UploadForm(FlaskForm):
     file = FileField("Upload a file", widget=GovFileInput(), validators=[FileRequired("Choose a CSV or Excel file")],
                      description="CSV or Excel (.xlsx), up to 20 MB.")
+    sheet = StringField("Sheet (optional)", widget=GovTextInput(), validators=[Optional(), Length(max=100)],
+                        description="For a workbook: the name of the sheet with the plans. Leave empty to use the "
+                                    "first sheet that has them.")
     submit = SubmitField("Import plans", widget=GovSubmitInput())
+
+
+def _columns_form(columns: tuple[parsing.FileColumn, ...]) -> FlaskForm:
+    """A select box for each column of the file: what it is, with a few of its values as the hint."""
+    class ColumnsForm(FlaskForm):
+        submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    choices = [SelectChoice(value, label) for value, label in parsing.FIELD_CHOICES]
+    for column in columns:
+        hint = (f"Column {column.letter}. For example: {', '.join(column.samples)}" if column.samples
+                else f"Column {column.letter}. Its values are not shown, in case they are personal data.")
+        setattr(ColumnsForm, f"column_{column.index}", SelectField(
+            column.heading, widget=GovSelect(), choices=choices, default=column.field or parsing.IGNORE, description=hint))
+    return ColumnsForm()
+
+
+def _values_form(unknown: tuple[parsing.UnknownSpelling, ...]) -> FlaskForm:
+    """A select box for each distinct unknown value: which accepted label it means."""
+    class ValuesForm(FlaskForm):
+        submit = SubmitField("Import plans", widget=GovSubmitInput())
+
+    for number, spelling in enumerate(unknown):
+        rows = f"{len(spelling.rows)} rows" if len(spelling.rows) > 1 else f"row {spelling.rows[0]}"
+        setattr(ValuesForm, f"value_{number}", SelectField(
+            f"“{spelling.value}” in {spelling.column}", widget=GovSelect(),
+            choices=[SelectChoice("", "Choose what it means")] + [SelectChoice(code, label) for code, label in spelling.choices],
+            validators=[InputRequired(f"Choose what “{spelling.value}” means")],
+            description=f"On {rows}. Closest: {'; '.join(spelling.suggestions)}."))
+    return ValuesForm()
 
 
 def _choices(codes_and_labels, everything: str) -> list[SelectChoice]:
@@ -83,28 +119,65 @@ def register():
                            pagination=_pagination(page, filters), can_import=require_user().has_role(Role.COORDINATOR))
 
 
-@bp.route("/plans/import", methods=["GET", "POST"])
-@allow(Role.COORDINATOR)
-def upload():
-    form = UploadForm()
-    problems: list = []
-    if form.validate_on_submit():
-        db = get_session()
-        user = require_user()
-        try:
-            summary = service.import_plans(db, user.la_id, form.file.data.filename, form.file.data.read(), user.id)
-        except service.PlanImportRefused as refusal:
-            db.rollback()
-            problems = refusal.problems
-            form.file.errors = [f"{refusal}. Fix the rows below and upload the file again."]
-        else:
-            db.commit()
-            flash(summary.describe())
-            return redirect(url_for("plans.register"))
+def _file_size(storage) -> int:
+    """The uploaded file's size, found without reading it (werkzeug keeps a large one on disk)."""
+    stream = storage.stream
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _reading(la_id: uuid.UUID, filename: str, data: bytes, sheet: str | None, **chosen) -> parsing.ImportResult:
+    """The file read with the LA's remembered mapping. The read ends first: parsing a large file
+    must not hold SQLite's write lock, which a POST takes at its first statement."""
+    remembered = service.remembered_mapping(get_session(), la_id)
+    get_session().commit()
+    return service.read_file(filename, data, remembered, sheet=sheet, **chosen)
+
+
+def _imported(summary: service.ImportSummary):
+    get_session().commit()
+    flash(summary.describe())
+    return redirect(url_for("plans.register"))
+
+
+def _next_step(refusal: service.PlanImportRefused, upload_id: uuid.UUID):
+    step = "plans.map_columns" if refusal.result.needs_mapping else "plans.map_values"
+    return redirect(url_for(step, upload_id=upload_id))
+
+
+def _upload_page(form: UploadForm, refusal: service.PlanImportRefused | None = None):
+    problems = refusal.problems if refusal else []
+    if refusal:
+        form.file.errors = [f"{refusal}. Fix the rows below and upload the file again."]
     return render_template(
         "plans/upload.html", upload_form=form, problems=problems, error_list=_error_list(form, problems),
         imports=service.recent_imports(get_session(), require_user().la_id),
     ), 400 if form.errors else 200
+
+
+@bp.route("/plans/import", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _upload_page(form)
+    too_big = parsing.size_problem(_file_size(form.file.data))
+    if too_big:
+        form.file.errors = [too_big]
+        return _upload_page(form)
+    db, user = get_session(), require_user()
+    filename, data, sheet = form.file.data.filename, form.file.data.read(), form.sheet.data or None
+    try:
+        return _imported(service.store_plans(db, user.la_id, filename, _reading(user.la_id, filename, data, sheet), user.id))
+    except service.PlanImportRefused as refusal:
+        db.rollback()
+        if not refusal.mappable:
+            return _upload_page(form, refusal)
+        upload_id = service.keep_upload(db, user.la_id, user.id, filename, data, sheet).id
+        db.commit()
+        return _next_step(refusal, upload_id)
 
 
 def _error_list(form: UploadForm, problems: list, shown: int = 50) -> list[dict]:
@@ -115,3 +188,47 @@ def _error_list(form: UploadForm, problems: list, shown: int = 50) -> list[dict]
     if len(problems) > shown:
         items.append({"text": f"And {len(problems) - shown} more problems, listed below", "href": "#problems"})
     return items
+
+
+@bp.route("/plans/import/<uuid:upload_id>/columns", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def map_columns(upload_id: uuid.UUID):
+    """The mapping step: say what each column of the file is. Remembered for the LA's next upload."""
+    upload = load_owned(PendingUpload, upload_id)
+    kept = (upload.la_id, upload.filename, upload.data, upload.sheet)
+    result = _reading(*kept)
+    form = _columns_form(result.columns)
+    if form.validate_on_submit():
+        chosen = {reference.match_key(column.heading): form[f"column_{column.index}"].data for column in result.columns}
+        return _finish(upload, _reading(*kept, columns=chosen), columns=chosen)
+    problems = result.problems if result.needs_mapping else []
+    return render_template("plans/map_columns.html", form=form, result=result, upload=upload, problems=problems)
+
+
+@bp.route("/plans/import/<uuid:upload_id>/values", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def map_values(upload_id: uuid.UUID):
+    """Map each distinct value the service does not know, once for the whole file. Remembered too."""
+    upload = load_owned(PendingUpload, upload_id)
+    kept = (upload.la_id, upload.filename, upload.data, upload.sheet)
+    result = _reading(*kept)
+    if result.needs_mapping:
+        return redirect(url_for("plans.map_columns", upload_id=upload_id))
+    form = _values_form(result.unknown_spellings)
+    if form.validate_on_submit():
+        chosen: dict[str, dict[str, str]] = {}
+        for number, spelling in enumerate(result.unknown_spellings):
+            chosen.setdefault(spelling.field, {})[spelling.key] = form[f"value_{number}"].data
+        return _finish(upload, _reading(*kept, values=chosen), values=chosen)
+    return render_template("plans/map_values.html", form=form, result=result, upload=upload), 400 if form.errors else 200
+
+
+def _finish(upload: PendingUpload, result: parsing.ImportResult, **chosen):
+    db = get_session()
+    try:
+        return _imported(service.finish_upload(db, upload, result, require_user().id, **chosen))
+    except service.PlanImportRefused as refusal:
+        db.commit()  # the mapping given is kept, and the file while a mapping could still settle it
+        if refusal.mappable:
+            return _next_step(refusal, upload.id)
+        return _upload_page(UploadForm(formdata=None), refusal)

@@ -285,3 +285,76 @@ def test_other_text_keeps_the_short_limit_and_stays_on_one_line():
         "context recipient.display_name: text over several lines",
         f"context auditor.display_name: {PLAN_TEXT_MAX_CHARS + 1} characters of text (at most {PLAN_TEXT_MAX_CHARS} allowed)",
     ]
+
+
+# Typed text (reasons, comments, cycle names, values in an imported file): what personal_data_in
+# refuses on top of the email rules, and the ordinary text it must let through.
+
+from audit_workflow.notifications.privacy import personal_data_in  # noqa: E402
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Zebedee Quxley 03/04/2015", "a name with a date"),
+    ("QUXLEY, Zebedee 3 April 2015", "a name with a date"),
+    ("Zebedee Quxley (03-Apr-2015)", "a name with a date"),
+    ("Zebedee Quxley, b. 3.4.15", "a name with a date"),
+    ("Oak Primary - Zebedee O'Quxley 2015-04-03", "a name with a date"),
+    ("Sam Jo-Quxley 3rd of April 2015", "a name with a date"),
+    ("Zebedee Quxley April 3rd, 2015", "a name with a date"),
+    ("DOB 3.4.15", "a date of birth or age"),
+    ("born 2015/04/03", "a date of birth or age"),
+    ("B801200005001", "a UPN"),
+    ("943 476 5919", "an NHS number"),
+    ("lives at SW1A 1AA", "an address or postcode"),
+    ("parent: zq@example.org", "an email address"),
+    ("mum on 07700 900123", "a phone number"),
+    ("ring +44 (0)161 496 0000", "a phone number"),
+])
+def test_typed_text_with_personal_details_is_refused(text, found):
+    assert found in personal_data_in(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Annual Review 03/04/2026 was late; Section F is not specific",
+    "Autumn Term 1 September 2026",
+    "Autumn 2026 EHCP audit",
+    "Cycle 01/09/2026 to 18/12/2026",
+    "Spring Term Moderation 12 January 2027",
+    "Reviewed at SEN Panel 4 March 2026",
+    "Conflict of interest: I wrote this plan",
+    "I am away from 3 November 2026 until the due date",
+    "Section F provision is not quantified (speech and language therapy 'regular')",
+    "Outcomes are not SMART; see Section E",
+    "Key Stage 4 transition not addressed",
+    "St Mary's CE Primary, Oak Primary, Moor Lane College",
+    "The plan was issued on 2026-10-01 and amended 12/11/2026",
+    "SV-100001",
+    "Needs 12 hours of 1:1 support",
+])
+def test_ordinary_audit_text_is_not_refused(text):
+    assert personal_data_in(text) == []
+
+
+@pytest.mark.parametrize("text", ["Oak Primary 03/04/2015", "SEN North 2015-04-03", "3 April 2015"])
+def test_a_short_label_may_hold_no_date_at_all(text):
+    assert personal_data_in(text) == []
+    assert personal_data_in(text, dates_allowed=False) == ["a date"]
+
+
+@given(st.sampled_from(["Zebedee", "Priya", "Olu", "Siobhan", "Mohammed"]), st.sampled_from(["Quxley", "Nkemelu", "O'Neill", "Smith-Jones"]),
+       st.dates(date(2000, 1, 1), date(2025, 12, 31)), st.sampled_from(["%d/%m/%Y", "%d.%m.%y", "%Y-%m-%d", "%d %B %Y", "%d-%b-%Y"]),
+       st.sampled_from([" ", ", ", " - ", " DOB ", " (", " born "]))
+def test_a_name_then_a_date_of_birth_is_caught_in_any_common_format(forename, surname, born, style, between):
+    text = f"{forename} {surname}{between}{born.strftime(style)}"
+    assert personal_data_in(text), text
+
+
+def test_a_cycle_name_with_a_name_and_a_date_of_birth_is_refused_on_the_field(sign_in_as, db):
+    from tests.cycles.test_views import CYCLE_FORM, post
+
+    client = sign_in_as("coordinator")
+    response = post(client, "/cycles/new", {**CYCLE_FORM, "name": "Zebedee Quxley 03/04/2015"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Remove a name with a date from the name" in page and "Quxley" not in page.split("govuk-error-summary")[1][:2000]
+    assert post(client, "/cycles/new", {**CYCLE_FORM, "name": "Autumn Term 2026"}).status_code == 302

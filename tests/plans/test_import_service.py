@@ -133,3 +133,11 @@ def test_any_bytes_either_import_whole_or_not_at_all(db, la, data, filename):
         assert imports(db) == before_imports + 1
         assert len(plans_in(db, la)) == before_plans + summary.created
     db.rollback()
+
+
+def test_the_confirmation_says_when_the_file_has_no_writer_team(db, la):
+    from tests.plans.test_corpus import csv_bytes
+
+    summary = import_plans(db, la.id, "r.csv", csv_bytes([["ID", "KS", "Setting type", "Need"], ["P-1", "KS2", "PRU", "ASD"]]))
+    assert "Headings on row 1. The file has no writer team column, so allocation cannot keep plans from their own " \
+           "team's auditors." in summary.describe()

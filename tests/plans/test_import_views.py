@@ -43,13 +43,15 @@ def test_a_bad_file_is_a_400_listing_every_problem_and_imports_nothing(sign_in_a
     rows = register_rows(20)
     rows[15][4] = "XYZ"
     rows[2][0] = ""
+    rows[4][0] = rows[3][0]
     response = upload(client, as_csv(rows))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "<title>Error: Import plans" in page and 'class="govuk-error-summary"' in page
     summary = re.search(r'class="govuk-error-summary".*?</ul>', page, re.S).group(0)
-    assert "The file has 2 problems, so no plans were imported" in summary
+    assert "The file has 3 problems, so no plans were imported" in summary
     assert "Row 4, column &#34;System ID&#34;: the cell is empty" in summary
+    assert "Row 6, column &#34;System ID&#34;: &#34;SYS-000003&#34; is also in row 5" in summary
     assert "Row 17, column &#34;Primary need&#34;: &#34;XYZ&#34; is not a SEN2 primary-need code" in summary
     assert count(db, Plan) == 0 and count(db, PlanImport) == 0
 
@@ -78,10 +80,22 @@ def test_a_bad_sen2_code_in_row_17_of_a_workbook_refuses_it_whole(sign_in_as, db
     rows = register_rows(30)
     rows[15][4] = "AUT"
     response = upload(client, as_xlsx(rows), "register.xlsx")
-    assert response.status_code == 400
-    items = summary_items(response)
-    assert len(items) == 2 and items[1].startswith('Row 17, column "Primary need": "AUT" is not a SEN2 primary-need code')
+    assert response.status_code == 302 and response.headers["Location"].endswith("/values")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "What do these values mean?" in page and "“AUT” in Primary need" in page
+    assert "On row 17. Closest: Autistic spectrum disorder (ASD)" in page
     assert count(db, Plan) == 0 and count(db, PlanImport) == 0
+
+    # Mapped once, for the whole file, and remembered: the next upload with "AUT" goes straight in.
+    values_page = response.headers["Location"]
+    refused = client.post(values_page, data={"csrf_token": csrf_token(client, values_page), "value_0": ""})
+    assert refused.status_code == 400 and "Choose what “AUT” means" in refused.get_data(as_text=True)
+    done = client.post(values_page, data={"csrf_token": csrf_token(client, values_page), "value_0": "ASD"})
+    assert done.status_code == 302 and done.headers["Location"] == "/plans"
+    assert count(db, Plan) == 30
+    rows[20][4] = "AUT"
+    assert upload(client, as_xlsx(rows), "register.xlsx").headers["Location"] == "/plans"
+    assert client.get(values_page).status_code == 404  # the kept file went with the import
 
 
 def test_no_file_and_no_csrf_token_are_refused(sign_in_as, db):
@@ -136,7 +150,7 @@ def test_random_uploads_never_give_a_500_or_a_partial_import(client, world, db, 
     response = upload(client, data, filename, token)
     assert response.status_code in (302, 400)
     after = count(db, Plan)
-    if response.status_code == 400:
+    if response.status_code == 400 or response.headers["Location"] != "/plans":  # refused, or to a mapping step
         assert after == before
     else:
         assert count(db, PlanImport) >= 1
@@ -164,7 +178,7 @@ def test_a_damaged_register_lands_whole_or_not_at_all(client, world, db, registe
     response = upload(client, data, "register.xlsx" if workbook else "register.csv")
     assert response.status_code in (302, 400)
     after = count(db, Plan)
-    if response.status_code == 400:
+    if response.status_code == 400 or response.headers["Location"] != "/plans":  # refused, or to a mapping step
         assert after == before
     else:  # every row of the file is in the register (a changed System ID is a plan of its own)
         registered = {plan.system_id for plan in db.exec(select(Plan)).all()}

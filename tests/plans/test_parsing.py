@@ -141,18 +141,21 @@ def test_organisations_names_and_addresses_are_not_personal_data(heading):
 def test_missing_required_columns_are_each_named_with_the_headings_accepted():
     result = parse_plan_file("r.csv", b"ID,Notes\nP-1,x\n")
     assert [str(problem) for problem in result.problems] == [
-        'Column "Key stage" is missing: row 1 needs a heading "Key stage" (or "KS", "NC key stage")',
-        'Column "Setting type" is missing: row 1 needs a heading "Setting type" (or "Type of setting", "Placement type", '
-        '"Provision type")',
-        'Column "Primary need" is missing: row 1 needs a heading "Primary need" (or "Primary SEN", "Primary SEN need", '
-        '"Need", "SEN2 primary need", "Primary need code")',
+        'Column "Key stage" is missing: the heading row needs a "Key stage" column (or "KS", "NC key stage", "Keystage", '
+        '"Current key stage", "Key stage (current)", "Stage of education" …), or map a column to it',
+        'Column "Setting type" is missing: the heading row needs a "Setting type" column (or "Type of setting", '
+        '"Placement type", "Provision type", "Establishment type", "Type of establishment", "School type" …), or map a '
+        'column to it',
+        'Column "Primary need" is missing: the heading row needs a "Primary need" column (or "Primary SEN", '
+        '"Primary SEN need", "Need", "SEN2 primary need", "Primary need code", "Primary SEN type" …), or map a column to it',
     ]
+    assert result.needs_mapping
 
 
 def test_two_columns_for_the_same_thing_are_refused():
     result = parse_plan_file("r.csv", csv_file(plan() + ["P-9"], headings=HEADINGS + ["Child ID"]))
     assert [str(problem) for problem in result.problems] == [
-        'Column "Child ID" (column H) is a second System ID column, as well as "System ID" (column A); keep one and import again'
+        'Column "Child ID" (column H) is a second System ID column, as well as "System ID" (column A); keep one, or map one of them to Not used, and import again'
     ]
 
 
@@ -177,8 +180,9 @@ def test_every_bad_row_is_reported_with_its_row_and_column():
     ]
     assert [row.row_number for row in result.rows] == [2, 12]
     messages = [str(problem) for problem in result.problems]
-    assert messages[0] == ('Row 3, column "Primary need": "XYZ" is not a SEN2 primary-need code (expected one of ASD, DS, '
-                           "HI, MLD, MSI, NSA, OTH, PD, PMLD, SEMH, SLCN, SLD, SPLD, VI)")
+    assert messages[0] == ('Row 3, column "Primary need": "XYZ" is not a SEN2 primary-need code: did you mean Specific '
+                           "learning difficulty (SPLD), Down syndrome (DS) or Other difficulty (OTH)? Map it to the right "
+                           "one in the import, or correct the file")
     assert messages[1] == 'Row 4, column "System ID": the cell is empty, but every plan needs one'
     assert messages[2] == 'Row 5, column "System ID": "P-1" is also in row 2; each plan must be in the file once'
     assert "unique pupil number" in messages[3]
@@ -277,11 +281,12 @@ def whole_file_problem(result: ImportResult) -> str:
     ("register.xls", b"\xd0\xcf\x11\xe0", "old Excel 97-2003 format"),
     ("register.csv", b"", "The file is empty"),
     ("register.xlsx", b"", "The file is empty"),
-    ("register.csv", b"\x81\x8d\x8f\x90\x9d", "not UTF-8 or Windows-1252 text"),
+    ("register.csv", b"\x81\x8d\x8f\x90\x9d", "not UTF-8, UTF-16 or Windows-1252 text"),
     ("register.xlsx", b"not a zip at all", "could not be read as an Excel workbook"),
     ("register.xlsx", b"PK\x03\x04truncated", "could not be read as an Excel workbook"),
     ("register.csv", b"PK\x03\x04\x14\x00", "an Excel workbook with a .csv name"),
-    ("register.csv", b"\n\n,,\n", "Row 1 must have the column headings (System ID, Key stage, Setting name, Setting type"),
+    ("register.csv", b"\n\n,,\n", "No heading row found in the first 20 rows: one row must name the columns (System ID, Key "
+                                 "stage, Setting name, Setting type"),
     ("register.csv", "System ID,Key stage,Setting type,Primary need\n,,,\n".encode(), "headings but no plans"),
 ])
 def test_files_that_cannot_be_read_get_one_clear_problem(filename, data, expected):
@@ -315,7 +320,8 @@ def test_a_good_xlsx_file():
 
 def test_xlsx_numbers_in_id_cells_are_whole_numbers_as_text():
     result = parse_plan_file("r.xlsx", xlsx_file(plan(12345), plan(12346.0), plan(123.5)))
-    assert [row.system_id for row in result.rows] == ["12345", "12346", "123.5"]
+    assert [row.system_id for row in result.rows] == ["12345", "12346"]
+    assert where(result) == [(4, "System ID")]  # 123.5 is not an identifier
 
 
 def test_xlsx_skips_empty_rows_and_reads_only_the_first_sheet():
@@ -449,3 +455,23 @@ def test_100_000_rows_are_read_in_linear_time():
     elapsed = time.process_time() - started
     assert len(result.rows) == 100_000 and result.problems == []
     assert elapsed < 10, f"{elapsed:.1f} s of CPU time"  # about 0.6 s on a developer machine
+
+
+ALIASES = [(column.field, heading) for column in parsing._COLUMNS for heading in (column.heading, *column.aliases)
+           if column.field in HEADINGS_FIELDS]
+
+
+@pytest.mark.parametrize("field, heading", ALIASES, ids=[heading for _, heading in ALIASES])
+def test_every_alias_reads_its_column(field, heading):
+    headings = [heading if HEADINGS_FIELDS[index] == field else name for index, name in enumerate(HEADINGS)]
+    result = parse_plan_file("r.csv", csv_file(plan(), headings=headings))
+    assert result.problems == [] and result.mapping_used()[field] == heading
+    assert getattr(result.rows[0], field) == getattr(EXPECTED_FIRST_ROW, field)
+
+
+@pytest.mark.parametrize("heading, key_stage", [("Year group", "KS3"), ("NC year", "KS3"), ("NCY", "KS3"), ("Year", "KS3"),
+                                                ("Age", "KS2"), ("Age band", "KS2")])
+def test_a_year_group_or_age_column_stands_in_for_the_key_stage(heading, key_stage):
+    headings = [heading if name == "Key stage" else name for name in HEADINGS]
+    result = parse_plan_file("r.csv", csv_file(plan(key_stage="9"), headings=headings))  # year 9; a 9-year-old is in year 4 or 5
+    assert result.problems == [] and result.rows[0].key_stage == key_stage
