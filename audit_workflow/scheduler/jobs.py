@@ -29,6 +29,7 @@ from ..cycles import progress
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
 from ..cycles.service import CycleError, eligible_auditors, held_per_auditor, reassign
 from ..db import describe_error, session_scope
+from ..feedback.jobs import feedback_invite_job, feedback_purge_job
 from ..notifications.catalogue import staff_context
 from ..notifications.dispatcher import dispatch_due
 from ..notifications.models import MessageStatus, OutboxMessage
@@ -456,6 +457,8 @@ JOBS: dict[str, Callable[..., JobOutcome]] = {
     "chase": chase,
     "weekly_digest": weekly_digest,
     "retention_purge": retention_purge,
+    "feedback_invite": feedback_invite_job,
+    "feedback_purge": feedback_purge_job,
 }
 
 

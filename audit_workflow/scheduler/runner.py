@@ -70,6 +70,10 @@ TIMETABLE = [
                  {"day_of_week": "mon-fri", "hour": 8, "minute": 0, "timezone": ENGLAND}),
     ScheduledJob("retention_purge", "Daily at 02:30, and a minute after the scheduler starts", "cron",
                  {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True),
+    ScheduledJob("feedback_invite", "Weekdays at 10:00", "cron",
+                 {"day_of_week": "mon-fri", "hour": 10, "minute": 0, "timezone": ENGLAND}),
+    ScheduledJob("feedback_purge", "Daily at 02:45, and a minute after the scheduler starts", "cron",
+                 {"hour": 2, "minute": 45, "timezone": ENGLAND}, soon_after_start=True),
 ]
 
 
