@@ -13,8 +13,8 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
 
 def feedback_cycle(db, la, **fields):
-    settings = FeedbackSettings(respondent_types=("parent_carer", "young_person", "setting"))
-    return make_cycle(db, la, feedback_enabled=True, feedback_settings=settings.to_json(), **fields)
+    fields.setdefault("feedback_settings", FeedbackSettings(respondent_types=("parent_carer", "young_person", "setting")).to_json())
+    return make_cycle(db, la, feedback_enabled=True, **fields)
 
 
 def sampled_plan(db, cycle, la, system_id="FB-0001", auditor=None, submitted_at=None):
