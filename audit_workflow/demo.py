@@ -29,6 +29,7 @@ from .cycles.service import (
     CycleSettings, add_auditors_by_email, allocate_cycle, close_cycle, create_cycle, draw_sample, open_cycle,
 )
 from .db import get_engine, session_scope
+from .feedback.demo import ensure_feedback_demo
 from .framework import Band, Section
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
@@ -192,6 +193,7 @@ def load_demo(db: Session) -> list[LocalAuthority]:
         _ensure_staff(db, la, demo)
         _ensure_plans(db, la, demo)
         _ensure_cycles(db, la, demo)
+        ensure_feedback_demo(db, la, demo.prefix, DEMO_PASSWORD)
         authorities.append(la)
     return authorities
 

@@ -169,16 +169,12 @@ def _plan_in_sample(db: Session, cycle: AuditCycle, system_id: str) -> Plan:
     return plan
 
 
-def _check_contact_allowed(cycle: AuditCycle) -> None:
-    if not cycle.feedback_enabled:
-        raise FeedbackError("Family feedback is off for this cycle. Turn it on in the cycle's settings first.")
-    if cycle.status == CycleStatus.CLOSED:
-        raise FeedbackError("This cycle is closed: no more contacts can be added.")
-
-
 def add_contact(db: Session, cycle: AuditCycle, system_id: str, respondent_type: str, email: str,
                 mobile: str | None, actor: User | None) -> FeedbackContact:
-    _check_contact_allowed(cycle)
+    # A closed cycle still takes contacts: families are asked after the audits, which may be after
+    # the cycle closes; the purge deletes them at the retention date all the same.
+    if not cycle.feedback_enabled:
+        raise FeedbackError("Family feedback is off for this cycle. Turn it on in the cycle's settings first.")
     email, mobile = email.strip().lower(), normalise_mobile(mobile or "")
     problems = contact_problems(respondent_type, email, mobile)
     if problems:
