@@ -35,7 +35,7 @@ from .models import (
     LinkPurpose, QuestionnaireVersion,
 )
 from .questionnaire import (
-    ANSWERS, Questionnaire, QuestionnaireError, RespondentType, load_questionnaire,
+    ANSWERS, Questionnaire, QuestionnaireError, RespondentType, check_easy_read_pairs, load_questionnaire,
     questionnaire_from_dict, questionnaire_to_dict, shipped_questionnaires,
 )
 from .rules import (
@@ -79,11 +79,10 @@ def load_la_questionnaire(db: Session, la_id: uuid.UUID, path: str | Path) -> Qu
     """Validate the file and make it the LA's active version of its questionnaire. A version
     string always means one content: a changed file must have a new version."""
     questionnaire = load_questionnaire(path)
-    shipped = shipped_questionnaires()
-    if questionnaire.key not in shipped:
-        raise QuestionnaireError([f"{path}: key must be one of {', '.join(sorted(shipped))}"])
-    if [q.id for q in questionnaire.questions] != [q.id for q in shipped[questionnaire.key].questions] and questionnaire.easy_read:
-        raise QuestionnaireError([f"{path}: an easy-read version must ask the same questions as {questionnaire.key}"])
+    shipped = shipped_questionnaires().get(questionnaire.key)
+    if shipped is None or (shipped.respondent_type, shipped.easy_read) != (questionnaire.respondent_type, questionnaire.easy_read):
+        raise QuestionnaireError([f"{path}: key must be one of {', '.join(sorted(shipped_questionnaires()))}, "
+                                  "with the respondent_type and easy_read of the shipped file of that name"])
     content = _canonical(questionnaire)
     row = db.exec(select(QuestionnaireVersion).where(
         QuestionnaireVersion.la_id == la_id, QuestionnaireVersion.key == questionnaire.key,
@@ -97,6 +96,13 @@ def load_la_questionnaire(db: Session, la_id: uuid.UUID, path: str | Path) -> Qu
     row.active = True
     db.add(row)
     db.flush()
+    # The standard and easy-read questionnaires of one kind must still ask the same questions.
+    problems = check_easy_read_pairs({
+        key: parse_stored(active_questionnaire(db, la_id, key).content)
+        for key, candidate in shipped_questionnaires().items() if candidate.respondent_type == questionnaire.respondent_type
+    })
+    if problems:
+        raise QuestionnaireError([f"{path}: {problem}" for problem in problems])
     return row
 
 
@@ -351,7 +357,7 @@ def _la_name(db: Session, la_id: uuid.UUID) -> str:
     return db.get(LocalAuthority, la_id).name
 
 
-def open_link(db: Session, token: str, now: datetime, *, easy_read: bool = False) -> tuple[str, FeedbackVisit]:
+def open_link(db: Session, token: str, now: datetime) -> tuple[str, FeedbackVisit]:
     """Swap a link's token for a visit: a new random token for the cookie (only its hash stored).
     Raises LinkGone for a link that is unknown, expired, already answered or opted out."""
     link = db.exec(select(FeedbackLink).where(FeedbackLink.token_hash == token_hash(token))).first()
@@ -361,12 +367,12 @@ def open_link(db: Session, token: str, now: datetime, *, easy_read: bool = False
     reason = _gone_reason(invitation, now) or ("expired" if link.expires_at <= now else None)
     if reason:
         raise LinkGone(reason, _la_name(db, invitation.la_id))
-    return start_visit(db, invitation, link.purpose, now, easy_read=easy_read)
+    return start_visit(db, invitation, link.purpose, now)
 
 
 def start_visit(db: Session, invitation: FeedbackInvitation, purpose: str, now: datetime, *,
-                helped_by: User | None = None, easy_read: bool = False) -> tuple[str, FeedbackVisit]:
-    version = active_questionnaire(db, invitation.la_id, questionnaire_key(invitation.respondent_type, easy_read))
+                helped_by: User | None = None) -> tuple[str, FeedbackVisit]:
+    version = active_questionnaire(db, invitation.la_id, questionnaire_key(invitation.respondent_type))
     token = new_token()
     visit = FeedbackVisit(la_id=invitation.la_id, invitation_id=invitation.id, token_hash=token_hash(token),
                           purpose=purpose, questionnaire_version_id=version.id, created_at=now,
@@ -541,15 +547,14 @@ def start_helped_visit(db: Session, invitation: FeedbackInvitation, helper: User
 # --- Rate limit ------------------------------------------------------------------------------------
 
 
-def over_limit(db: Session, checks: list[tuple[Limit, str]], now: datetime, *, record: bool = True,
-               la_id: uuid.UUID | None = None) -> bool:
+def over_limit(db: Session, checks: list[tuple[Limit, str]], now: datetime, *, record: bool = True) -> bool:
     """Record one request against each (limit, key) (unless record is False) and say whether any
     limit is exceeded. Counted in the database, so every web worker sees the same numbers."""
     exceeded = False
     for limit, key in checks:
         hashed = token_hash(f"{limit.scope}:{key}")
         if record:
-            db.add(FeedbackHit(key_hash=hashed, at=now, la_id=la_id))
+            db.add(FeedbackHit(key_hash=hashed, at=now))
             db.flush()
         count = db.exec(select(func.count()).select_from(FeedbackHit).where(
             FeedbackHit.key_hash == hashed, FeedbackHit.at > limit.since(now))).one()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, current_user, in_my_la, load_owned, public, require_user
@@ -143,9 +144,11 @@ def easy_read():
 
 
 def _next_page(view: service.VisitView, number: int) -> str:
-    if request.args.get("change") or number >= len(view.questionnaire.questions):
-        return url_for("feedback.comment") if not request.args.get("change") else url_for("feedback.check")
-    return url_for("feedback.question", number=number + 1)
+    if request.args.get("change"):
+        return url_for("feedback.check")
+    if number < len(view.questionnaire.questions):
+        return url_for("feedback.question", number=number + 1)
+    return url_for("feedback.comment")
 
 
 @bp.route("/feedback/question/<int:number>", methods=["GET", "POST"])
@@ -164,7 +167,10 @@ def question(number: int):
         service.save_answer(db, visit, asked.id, form.answer.data)
         db.commit()
         return redirect(_next_page(view, number))
-    back = url_for("feedback.question", number=number - 1) if number > 1 else url_for("feedback.introduction")
+    if request.args.get("change"):
+        back = url_for("feedback.check")
+    else:
+        back = url_for("feedback.question", number=number - 1) if number > 1 else url_for("feedback.introduction")
     return _public("question.html", view, form=form, asked=asked, number=number, back=back), 400 if form.errors else 200
 
 
@@ -196,8 +202,8 @@ def check():
     missing = view.first_unanswered()
     if missing is not None:
         return redirect(url_for("feedback.question", number=missing))
-    form = CommentForm()  # only its CSRF token is used
-    if request.method == "POST" and form.validate_on_submit():
+    form = FlaskForm()  # its CSRF token
+    if form.validate_on_submit():
         service.submit(db, visit, utcnow())
         db.commit()
         session.pop(VISIT_KEY, None)
@@ -220,8 +226,8 @@ def done():
 def opt_out():
     db, visit = _visit()
     view = service.describe_visit(db, visit)
-    form = CommentForm()
-    if request.method == "POST" and form.validate_on_submit():
+    form = FlaskForm()  # its CSRF token
+    if form.validate_on_submit():
         service.opt_out(db, visit, utcnow())
         db.commit()
         session.pop(VISIT_KEY, None)
@@ -301,16 +307,15 @@ def add_contact(cycle_id: uuid.UUID):
 @allow(Role.COORDINATOR)
 def upload_contacts(cycle_id: uuid.UUID):
     form = ContactUploadForm()
-    problems: list[str] = []
-    rows = []
-    if form.validate_on_submit():
-        data = form.file.data.read(MAX_FILE_BYTES + 1)
+    valid = form.validate_on_submit()
+    rows, problems = [], []
+    if valid:  # read the file before the first query (SQLite's write lock, docs/development.md)
         try:
-            rows, problems = parse_contacts(data.decode("utf-8"))
+            rows, problems = parse_contacts(form.file.data.read(MAX_FILE_BYTES + 1).decode("utf-8"))
         except UnicodeDecodeError:
             problems = ["The file must be a CSV saved as UTF-8."]
     cycle = load_owned(AuditCycle, cycle_id)
-    if form.validate_on_submit() and not problems:
+    if valid and not problems:
         try:
             added = service.import_contacts(get_session(), cycle, rows, require_user())
         except FeedbackError as error:

@@ -60,3 +60,11 @@ def test_an_la_loads_its_own_version_and_a_changed_file_needs_a_new_version(db, 
 
 def test_load_questionnaire_reads_a_shipped_file():
     assert load_questionnaire(Path(SHIPPED / "setting.yaml")).respondent_type == "setting"
+
+
+def test_an_la_easy_read_version_must_ask_the_same_questions_as_the_standard_one(db, world, tmp_path):
+    own = tmp_path / "young_person_easy_read.yaml"
+    own.write_text((SHIPPED / "young_person_easy_read.yaml").read_text()
+                   .replace('version: "2026.1"', 'version: "kent-1"').replace("id: made_a_difference", "id: better_now"))
+    with pytest.raises(QuestionnaireError, match="must ask the same questions"):
+        service.load_la_questionnaire(db, world.las["own"].id, own)
