@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +110,10 @@ def check_questionnaire(path: str | Path) -> list[str]:
     return []
 
 
+@lru_cache(maxsize=1)
 def shipped_questionnaires() -> dict[str, Questionnaire]:
-    """The shipped questionnaires by key (raises QuestionnaireError if one is broken)."""
+    """The shipped questionnaires by key (raises QuestionnaireError if one is broken). Read once
+    per process, like the shipped framework."""
     loaded = [load_questionnaire(path) for path in sorted(default_questionnaires_dir().glob("*.yaml"))]
     return {questionnaire.key: questionnaire for questionnaire in loaded}
 

@@ -23,8 +23,8 @@ from sqlmodel import Session, col, select
 from ..audits.models import Audit
 from ..auth.models import User
 from ..authorities.models import LocalAuthority
-from ..cycles.models import Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CyclePlan, CycleStatus
 from ..clock import ENGLAND
+from ..cycles.models import Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CyclePlan, CycleStatus
 from ..notifications.catalogue import long_date
 from ..notifications.outbox import queue_message
 from ..notifications.privacy import personal_data_in

@@ -128,7 +128,7 @@ def _public(template: str, view: service.VisitView, **context):
 def introduction():
     db, visit = _visit()
     view = service.describe_visit(db, visit)
-    return _public("introduction.html", view, easy_read_form=AnswerForm())
+    return _public("introduction.html", view)
 
 
 @bp.post("/feedback/easy-read")
