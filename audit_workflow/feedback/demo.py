@@ -80,7 +80,8 @@ def _answers(db: Session, cycle: AuditCycle, volunteer: User, at: datetime) -> N
     grades = dict(db.exec(select(Assignment.plan_id, Audit.overall_grade).join(Audit, Audit.assignment_id == Assignment.id)
                           .where(Assignment.cycle_id == cycle.id)).all())
     invitations = db.exec(select(FeedbackInvitation).where(FeedbackInvitation.cycle_id == cycle.id,
-                                                           FeedbackInvitation.answered_at.is_(None))).all()
+                                                           FeedbackInvitation.answered_at.is_(None),
+                                                           FeedbackInvitation.invited_at <= at)).all()
     for invitation in invitations:
         plan = db.get(Plan, invitation.plan_id)
         rng = random.Random(f"{plan.system_id}:{invitation.respondent_type}")

@@ -161,3 +161,12 @@ def test_no_contact_is_left_after_the_cycles_retention_date(app, db, cycle):
     assert not [v for _t, _c, v in feedback_tables for address in addresses if address in v]
     invitations = db.exec(select(FeedbackInvitation)).all()
     assert len(invitations) == 2 and all(i.recipient_hash is None and i.contact_id is None for i in invitations)
+
+
+def test_a_token_the_privacy_guard_would_read_as_personal_data_is_drawn_again(monkeypatch):
+    from audit_workflow.feedback import rules
+
+    drawn = iter(["Kq3Vt7mJ0xWc9Lr2bN5s-aged12-8yFp1aGe4uZo6iTn0vX", "Zr8pQ2wNc5Hx1Ld7Kf3Vb9Tm4Ya6Gj0sUe2Ri5Wo8qE"])
+    monkeypatch.setattr(rules.secrets, "token_urlsafe", lambda size: next(drawn))
+
+    assert rules.new_token() == "Zr8pQ2wNc5Hx1Ld7Kf3Vb9Tm4Ya6Gj0sUe2Ri5Wo8qE"
