@@ -31,6 +31,7 @@ from .cycles.lifecycle import CycleSettings, close_cycle, create_cycle, open_cyc
 from .cycles.models import Assignment, AuditCycle
 from .cycles.plan_sample import draw_sample
 from .db import get_engine, session_scope
+from .feedback.demo import ensure_feedback_demo
 from .framework import Band, Section
 from .framework.versions import configured_framework_file, framework_for_audit
 from .notifications.staff_mail import StaffMail
@@ -250,6 +251,7 @@ def load_demo(db: Session, config: Mapping[str, Any]) -> list[LocalAuthority]:
         _ensure_staff(db, la, demo)
         _ensure_plans(db, la, demo)
         _ensure_cycles(db, config, la, demo)
+        ensure_feedback_demo(db, config, la, demo.prefix, DEMO_PASSWORD)
         authorities.append(la)
     return authorities
 

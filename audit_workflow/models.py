@@ -5,6 +5,10 @@ from .auth.models import SignInAttempt, User, UserSession  # noqa: F401
 from .authorities.models import ClosureDay, LocalAuthority  # noqa: F401
 from .cycles.models import AllocationRun, Assignment, AuditCycle, CycleAuditor, CyclePlan, SampleChange  # noqa: F401
 from .framework.models import FrameworkVersion  # noqa: F401
+from .feedback.models import (  # noqa: F401
+    FeedbackAnswer, FeedbackContact, FeedbackHit, FeedbackInvitation, FeedbackLink, FeedbackResponse, FeedbackVisit,
+    QuestionnaireVersion,
+)
 from .notifications.models import Alert, MailSendSlot, MailThrottle, OutboxMessage  # noqa: F401
 from .plans.models import ImportMapping, PendingUpload, Plan, PlanImport  # noqa: F401
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401

@@ -138,7 +138,8 @@ def world(db):
     }
     users = {}
     for la_key, la in las.items():
-        for role, discipline in (("auditor", "education"), ("coordinator", "education"), ("manager", "other"), ("admin", "other")):
+        for role, discipline in (("auditor", "education"), ("coordinator", "education"), ("manager", "other"), ("admin", "other"),
+                                 ("volunteer", "other")):
             user = create_user(
                 db, la.id, f"{role}@{la.code}.example.gov.uk", f"{role.title()} {la.name}", role,
                 discipline=discipline, team=f"Team {la.code}",

@@ -12,6 +12,7 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     MANAGER = "manager"
     ADMIN = "admin"
+    VOLUNTEER = "volunteer"  # a parent-carer forum volunteer: enters feedback given on the phone, nothing else
 
 
 class Discipline(StrEnum):

@@ -122,6 +122,7 @@ FEEDBACK_FIELDS = {
     **COMMON_FIELDS,
     "audience": one_of("family", "young_person", "setting"),
     "feedback_url": LINK,
+    "opt_out_url": LINK,
     "closes_on": DATE,
 }
 
@@ -336,8 +337,9 @@ def _samples(day: date) -> dict[str, dict[str, Any]]:
     plan_list = {**common, "recipient": auditor, "sign_in_url": sign_in_url, "cycle": cycle,
                  "coordinator": coordinator, "assignments": plans}
     chase = {**common, "recipient": auditor, "sign_in_url": sign_in_url}
-    feedback = {**common, "audience": "family", "feedback_url": "https://audit.nm.demo.example/feedback/"
-                "kq3Vt7mJ0xWc9Lr2bN5sHd8yFp1aGe4uZo6iTn0vXjE", "closes_on": day + timedelta(days=14)}
+    feedback = {**common, "audience": "family", "feedback_url": "https://audit.nm.demo.example/feedback/start/"
+                "kq3Vt7mJ0xWc9Lr2bN5sHd8yFp1aGe4uZo6iTn0vXjE", "opt_out_url": "https://audit.nm.demo.example/feedback/"
+                "stop/Zr8pQ2wNc5Hx1Ld7Kf3Vb9Tm4Ya6Gj0sUe2Ri5Wo8qE", "closes_on": day + timedelta(days=14)}
     return {
         "assignment": plan_list,
         "reassignment": {**plan_list, "assignments": plans[:1]},

@@ -61,6 +61,11 @@ JOBS = [
                  "Daily at 02:30, and a minute after the scheduler starts",
                  "cron", {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True,
                  overdue_alert="audit_workflow.notifications.jobs:retention_alert"),
+    ScheduledJob("feedback_invite", "audit_workflow.feedback.jobs:feedback_invite_job", "Weekdays at 10:00",
+                 "cron", {"day_of_week": "mon-fri", "hour": 10, "minute": 0, "timezone": ENGLAND}),
+    ScheduledJob("feedback_purge", "audit_workflow.feedback.jobs:feedback_purge_job",
+                 "Daily at 02:45, and a minute after the scheduler starts",
+                 "cron", {"hour": 2, "minute": 45, "timezone": ENGLAND}, soon_after_start=True),
 ]
 
 
