@@ -9,7 +9,6 @@ nothing else.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -29,6 +28,7 @@ from audit_workflow.cycles.reallocation import reallocate_job
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import OutboxMessage
 from audit_workflow.notifications.staff_mail import StaffMail
+from tests.concurrency import run_at_once
 from tests.factories import make_assignment, make_cycle, make_plan
 
 CHASE_KINDS = ("reminder", "due_today", "overdue", "escalation")
@@ -202,22 +202,7 @@ def _assignments_due(db, world, due: date, count: int, **cycle_fields):
 def test_running_twice_or_four_at_once_queues_each_chase_once(app, db, world):
     _assignments_due(db, world, date(2026, 11, 30), 40)
     engine = get_engine(app)
-    barrier = threading.Barrier(4)
-    outcomes, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            outcomes.append(chase_job(engine, app.config, now=datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND)))
-        except Exception as error:  # reported below, with the thread's failure
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = run_at_once(lambda: chase_job(engine, app.config, now=datetime(2026, 11, 26, 7, 5, tzinfo=ENGLAND)))
     again = chase_job(engine, app.config, now=datetime(2026, 11, 26, 16, 5, tzinfo=ENGLAND))
 
     reminders = chase_messages(db)
