@@ -12,6 +12,8 @@ BLUEPRINTS = [
     "audit_workflow.cycles.views",
     "audit_workflow.scheduler.views",
     "audit_workflow.notifications.views",
+    "audit_workflow.actions.views",
+    "audit_workflow.trail.views",
 ]
 
 COMMANDS = [
@@ -21,4 +23,6 @@ COMMANDS = [
     "audit_workflow.scheduler.commands:scheduler_command",
     "audit_workflow.scheduler.commands:run_job_command",
     "audit_workflow.notifications.commands:mail_cli",
+    "audit_workflow.actions.commands:actions_cli",
+    "audit_workflow.trail.commands:trail_command",
 ]

@@ -7,3 +7,5 @@ from .cycles.models import AllocationRun, Assignment, AuditCycle, CycleAuditor, 
 from .notifications.models import Alert, MailSendSlot, MailThrottle, OutboxMessage  # noqa: F401
 from .plans.models import Plan, PlanImport  # noqa: F401
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401
+from .actions.models import Action, ActionChange, ActionReview, ActionSettings  # noqa: F401
+from .trail.models import AccessEvent  # noqa: F401

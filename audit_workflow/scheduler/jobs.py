@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from ..actions.jobs import actions_chase_job, actions_propose_job, actions_weekly_job
 from ..auth.models import Role, User
 from ..auth.service import active_users_with_role
 from ..authorities.models import LocalAuthority
@@ -36,6 +37,7 @@ from ..notifications.outbox import queue_message
 from ..notifications.service import purge_expired
 from ..outcome import JobOutcome
 from ..plans.models import Plan
+from ..trail.jobs import trail_purge_job
 from ..workdays import BeyondHolidayData, WorkingCalendar
 from . import chase as rules
 from .models import JobRun, RunStatus, dialect_insert
@@ -456,6 +458,10 @@ JOBS: dict[str, Callable[..., JobOutcome]] = {
     "chase": chase,
     "weekly_digest": weekly_digest,
     "retention_purge": retention_purge,
+    "actions_propose": actions_propose_job,
+    "actions_chase": actions_chase_job,
+    "actions_weekly": actions_weekly_job,
+    "trail_purge": trail_purge_job,
 }
 
 

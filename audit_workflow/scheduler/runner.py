@@ -70,6 +70,11 @@ TIMETABLE = [
                  {"day_of_week": "mon-fri", "hour": 8, "minute": 0, "timezone": ENGLAND}),
     ScheduledJob("retention_purge", "Daily at 02:30, and a minute after the scheduler starts", "cron",
                  {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True),
+    ScheduledJob("actions_propose", "Every 15 minutes", "interval", {"minutes": 15}),
+    ScheduledJob("actions_chase", "Weekdays at 07:10", "cron", {"day_of_week": "mon-fri", "hour": 7, "minute": 10, "timezone": ENGLAND}),
+    ScheduledJob("actions_weekly", "Weekdays at 08:10; each review and summary once a week, normally on Monday", "cron",
+                 {"day_of_week": "mon-fri", "hour": 8, "minute": 10, "timezone": ENGLAND}),
+    ScheduledJob("trail_purge", "Daily at 02:45", "cron", {"hour": 2, "minute": 45, "timezone": ENGLAND}),
 ]
 
 
