@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from .models import ActionStatus, Rag
+from .kinds import ActionStatus, Rag
 
 BUCKETS = ("proposed", "open", "overdue", "closed")
 

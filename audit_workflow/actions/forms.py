@@ -10,7 +10,7 @@ from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..cycles.forms import DayMonthYearField, WholeNumberField, attach_error, choices  # noqa: F401  (attach_error: for the views)
-from .models import ACTION_TYPE_LABELS
+from .kinds import ACTION_TYPE_LABELS
 from .service import NOTE_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 TYPE_CHOICES = choices((value.value, label) for value, label in ACTION_TYPE_LABELS.items())

@@ -32,7 +32,8 @@ from ..scheduler.chase import ReminderPolicy, Stage, latest_auditor_chase, worki
 from ..scheduler.models import dialect_insert
 from ..workdays import BeyondHolidayData
 from . import rules, service
-from .models import Action, ActionReview, ActionStatus
+from .kinds import ActionStatus
+from .models import Action, ActionReview
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +121,13 @@ def actions_weekly_job(engine: Engine, config: Mapping[str, Any], now: datetime 
     warnings: list[str] = []
     with session_scope(engine, immediate=True) as db:
         for la in db.exec(select(LocalAuthority).order_by(LocalAuthority.id)).all():
-            recorded = record_reviews(db, la.id, review_date, warnings)
-            counts["statuses recorded"] += recorded
+            counts["statuses recorded"] += record_reviews(db, la.id, review_date, warnings)
+            try:
+                if not working_calendar(db, la.id).is_working_day(today):
+                    continue  # the summary waits for the LA's next working day this week
+            except BeyondHolidayData as error:
+                warnings.append(f"No action summary for LA {la.id}: {error}")
+                continue
             counts["summary"] += _send_summary(db, config, la, review_date, week_label)
     return JobOutcome(_counted(+counts, "No actions to review"), "; ".join(warnings) or None)
 

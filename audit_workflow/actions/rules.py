@@ -17,7 +17,7 @@ from datetime import date
 
 from ..framework import Band, Framework, Grade
 from ..workdays import WorkingCalendar
-from .models import ActionStatus, ActionType, Rag
+from .kinds import ActionStatus, ActionType, Rag
 
 WEAK_GRADES = (Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
 # Worst first, for choosing the section an action is about.

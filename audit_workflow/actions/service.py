@@ -33,7 +33,8 @@ from ..scheduler.chase import working_calendar
 from ..workdays import BeyondHolidayData
 from . import rules
 from .board import ActionFacts, counts_by, rag_over_time
-from .models import Action, ActionChange, ActionChangeKind, ActionReview, ActionSettings, ActionStatus, ActionType
+from .kinds import ActionChangeKind, ActionStatus, ActionType
+from .models import Action, ActionChange, ActionReview, ActionSettings
 
 SUMMARY_MAX_LENGTH = 500
 NOTE_MAX_LENGTH = 1000

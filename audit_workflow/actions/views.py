@@ -36,7 +36,8 @@ from .forms import (
     attach_error,
     choices,
 )
-from .models import Action, ActionStatus, ActionType, Rag
+from .kinds import ActionStatus, ActionType, Rag
+from .models import Action
 from .rules import grade_change
 
 bp = Blueprint("actions", __name__, template_folder="templates")
