@@ -13,7 +13,6 @@ from audit_workflow.actions import service
 from audit_workflow.actions.jobs import actions_chase_job, actions_propose_job, actions_weekly_job, record_reviews
 from audit_workflow.actions.kinds import ActionStatus, ActionType
 from audit_workflow.actions.models import Action, ActionChange, ActionReview
-from audit_workflow.clock import today
 from audit_workflow.cycles.models import Assignment, AssignmentKind, AuditCycle
 from audit_workflow.db import get_engine
 from audit_workflow.notifications.models import MessageStatus, OutboxMessage
@@ -172,7 +171,8 @@ def test_the_weekly_review_keeps_each_date_and_never_overwrites_it(app, db, worl
 
 def test_the_weekly_summary_goes_to_coordinators_once_a_week(app, db, world, weak_audit):
     proposed(app, db)
-    now = datetime.combine(today(), datetime.min.time(), timezone.utc) + timedelta(hours=9)
+    now = datetime(2026, 11, 30, 9, tzinfo=timezone.utc)  # a Monday
+    assert "summary" not in actions_weekly_job(get_engine(app), app.config, now=now - timedelta(days=1)).summary  # Sunday
     first = actions_weekly_job(get_engine(app), app.config, now=now)
     assert "summary 1" in first.summary
     again = actions_weekly_job(get_engine(app), app.config, now=now)
