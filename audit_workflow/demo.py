@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
+from .actions.demo import ensure_actions
 from .audits.frameworks import framework_for_audit
 from .audits.service import save_section, start_audit, submit_audit
 from .auth.models import Role, User
@@ -192,6 +193,7 @@ def load_demo(db: Session) -> list[LocalAuthority]:
         _ensure_staff(db, la, demo)
         _ensure_plans(db, la, demo)
         _ensure_cycles(db, la, demo)
+        ensure_actions(db, la)
         authorities.append(la)
     return authorities
 
