@@ -26,8 +26,11 @@ PENDING_KEY = "trail_pending"
 
 @dataclass(frozen=True)
 class Note:
+    """Plain values, taken when noted: the request's objects may be expired by the time it is written."""
+
     action: TrailAction
-    user: User | None
+    user_id: uuid.UUID | None
+    user_email: str | None
     object_kind: str | None = None
     object_id: uuid.UUID | None = None
     system_id: str | None = None
@@ -56,7 +59,7 @@ def note(action: TrailAction, user: User | None, obj: SQLModel | None = None, *,
         if system_id is None and db is not None:
             system_id = system_id_of(db, obj)
     g.setdefault(PENDING_KEY, []).append(Note(
-        action, user, object_kind, getattr(obj, "id", None), system_id, getattr(obj, "la_id", None) or (user.la_id if user else None)))
+        action, user.id if user else None, user.email if user else None, object_kind, getattr(obj, "id", None), system_id, getattr(obj, "la_id", None) or (user.la_id if user else None)))
 
 
 def note_loaded(db: Session, user: User, obj: SQLModel) -> None:
@@ -69,14 +72,13 @@ def write_pending(response: Response) -> Response:
     notes: list[Note] = g.pop(PENDING_KEY, [])
     if not notes or response.status_code >= 400:
         return response
+    rows = [AccessEvent(la_id=item.la_id, user_id=item.user_id, user_email=item.user_email, action=item.action,
+                        object_kind=item.object_kind, object_id=item.object_id, system_id=item.system_id,
+                        path=request.path[:300], client_ip=(request.remote_addr or "")[:45] or None) for item in notes]
     if "db_session" in g:
         # End the request's transaction first: its work is committed or abandoned by now, and on
         # SQLite it may hold the write lock the trail is about to need.
         g.db_session.rollback()
-    rows = [AccessEvent(la_id=item.la_id, user_id=item.user.id if item.user else None,
-                        user_email=item.user.email if item.user else None, action=item.action,
-                        object_kind=item.object_kind, object_id=item.object_id, system_id=item.system_id,
-                        path=request.path[:300], client_ip=(request.remote_addr or "")[:45] or None) for item in notes]
     try:
         with session_scope(get_engine(), immediate=True) as db:
             db.add_all(rows)
