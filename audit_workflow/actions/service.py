@@ -343,6 +343,14 @@ def mark_plan_amended(db: Session, action: Action, actor: User, auditor_id: uuid
     return assignment
 
 
+def audits_of_action(db: Session, action: Action) -> tuple[Audit | None, Audit | None]:
+    """The audit that raised the action and its re-audit's audit, to show side by side."""
+    original = db.get(Audit, action.audit_id) if action.audit_id else None
+    reaudit = (db.exec(select(Audit).where(Audit.assignment_id == action.reaudit_assignment_id)).first()
+               if action.reaudit_assignment_id else None)
+    return original, reaudit
+
+
 def reaudits_done(db: Session) -> list[uuid.UUID]:
     """Actions waiting for a re-audit that has now been submitted."""
     return list(db.exec(

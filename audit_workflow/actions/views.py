@@ -142,10 +142,14 @@ def _action_page(action: Action, forms: dict[str, FlaskForm] | None = None, subm
         candidates = service.reaudit_candidates(db, action)
         amended.auditor.choices = choices((str(user.id), user.display_name) for user in candidates)
     row = service.action_row(db, action)
+    original, reaudit = service.audits_of_action(db, action)
+    for audit in (original, reaudit):
+        if audit is not None and request.method == "GET":
+            trail.note(TrailAction.READ, require_user(), audit, db=db)  # their grades are on the page
     return _page(
         "actions/show.html", submitted, row=row, action=action, history=service.history(db, [action.id])[action.id],
         plan=db.get(Plan, action.plan_id) if action.plan_id else None,
-        assign_form=assign, amended_form=amended, candidates=candidates,
+        assign_form=assign, amended_form=amended, candidates=candidates, original=original, reaudit=reaudit,
         close_form=forms.get("close") or CloseForm(formdata=None),
         reaudit_cycle=service.reaudit_cycle(db, action) if amended is not None else None,
     )

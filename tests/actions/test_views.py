@@ -68,6 +68,8 @@ def test_marking_the_plan_amended_allocates_the_re_audit(client, db, world, acti
     assert reaudit.auditor_id == second_auditor.id
     record = client.get(f"/plans/{reaudit.plan_id}/record").get_data(as_text=True)
     assert "First audit" in record and "Re-audit" in record and "Plan amended; re-audit allocated to Second Auditor" in record
+    side_by_side = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert "The audit that raised it" in side_by_side and "Inadequate" in side_by_side
 
 
 def test_a_new_action_edit_and_settings(client, db, world, action):
