@@ -37,7 +37,7 @@ from .models import Action, ActionReview
 
 logger = logging.getLogger(__name__)
 
-OWNER_KINDS = {Stage.REMINDER: "action_reminder", Stage.DUE: "action_overdue", Stage.OVERDUE: "action_overdue"}
+OWNER_KINDS = {Stage.REMINDER: "action_reminder", Stage.OVERDUE: "action_overdue"}
 
 
 def _england_date(now: datetime | None) -> date:
@@ -100,11 +100,14 @@ def actions_chase_job(engine: Engine, config: Mapping[str, Any], now: datetime |
             except BeyondHolidayData as error:
                 warnings.append(f"Action {action.id} was not chased: {error}")
                 continue
-            if chase.stage == Stage.DUE:
-                continue  # owners hear before and after, not on the day
-            kind = OWNER_KINDS[chase.stage]
+            stage = chase.stage
+            if stage == Stage.DUE:
+                if today <= action.due_date:
+                    continue  # owners hear before and after, not on the day
+                stage = Stage.OVERDUE  # the first overdue email, on the first working day after the due date
+            kind = OWNER_KINDS[stage]
             if queue_message(db, kind=kind, to=[owner.email], la_id=action.la_id,
-                             key=f"action:{action.id}:{chase.stage}:{chase.on.isoformat()}",
+                             key=f"action:{action.id}:{stage}:{chase.on.isoformat()}",
                              context=service.owner_email_context(db, config, action, owner, **extra)):
                 counts[kind] += 1
     return JobOutcome(_counted(counts, "Nothing to chase"), "; ".join(warnings) or None)

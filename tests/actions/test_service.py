@@ -144,12 +144,15 @@ def test_owners_are_reminded_before_the_due_date_and_chased_when_overdue_once_pe
     assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 17))).summary == "action_reminder 1"  # 3 before
     assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 18))).summary == "Nothing to chase"  # already sent
     assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 20))).summary == "Nothing to chase"  # due day
+    assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 23))).summary == "action_overdue 1"  # 1 working day late
+    assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 24))).summary == "Nothing to chase"
     assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 27))).summary == "action_overdue 1"  # 5 working days late
     assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 27))).summary == "Nothing to chase"  # a rerun
     assert actions_chase_job(engine, app.config, now=at(date(2026, 11, 28))).summary == "Nothing to chase"  # Saturday
     [reminder] = messages(db, "action_reminder")
     assert "in 3 working days" in reminder.body_text
-    [overdue] = messages(db, "action_overdue")
+    first, overdue = messages(db, "action_overdue")
+    assert "overdue by 1 working day." in first.body_text and first.idempotency_key == f"action:{action.id}:overdue:2026-11-20"
     assert "overdue by 5 working days" in overdue.body_text
     assert overdue.idempotency_key == f"action:{action.id}:overdue:2026-11-27"
 
