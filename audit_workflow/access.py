@@ -17,6 +17,7 @@ from sqlmodel import SQLModel, select
 
 from .auth.models import Role, User
 from .db import get_session
+from .trail import recorder as trail
 
 ALL_ROLES = frozenset(Role)
 RULE_ATTRIBUTE = "_access_rule"
@@ -110,9 +111,11 @@ def init_app(app: Flask) -> None:
 def load_owned(model: type[Model], object_id: uuid.UUID) -> Model:
     """The object if it belongs to the signed-in user's LA; 404 otherwise (ASVS 8.2.2)."""
     user = require_user()
-    obj = get_session().get(model, object_id)
+    db = get_session()
+    obj = db.get(model, object_id)
     if obj is None or getattr(obj, "la_id") != user.la_id:
         abort(404)
+    trail.note_loaded(db, user, obj)  # every owned object a view is given is on the access trail
     return obj
 
 

@@ -13,6 +13,8 @@ BLUEPRINTS = [
     "audit_workflow.scheduler.views",
     "audit_workflow.notifications.views",
     "audit_workflow.feedback.views",
+    "audit_workflow.actions.views",
+    "audit_workflow.trail.views",
 ]
 
 COMMANDS = [
@@ -24,4 +26,6 @@ COMMANDS = [
     "audit_workflow.notifications.commands:mail_cli",
     "audit_workflow.feedback.commands:questionnaire_cli",
     "audit_workflow.feedback.commands:feedback_cli",
+    "audit_workflow.actions.commands:actions_cli",
+    "audit_workflow.trail.commands:trail_command",
 ]

@@ -19,6 +19,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
+from .actions.demo import ensure_actions
 from .audits.service import save_section, start_audit, submit_audit
 from .auth.models import Role, User
 from .auth.service import create_user
@@ -252,6 +253,7 @@ def load_demo(db: Session, config: Mapping[str, Any]) -> list[LocalAuthority]:
         _ensure_plans(db, la, demo)
         _ensure_cycles(db, config, la, demo)
         ensure_feedback_demo(db, config, la, demo.prefix, DEMO_PASSWORD)
+        ensure_actions(db, config, la)
         authorities.append(la)
     return authorities
 

@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select, update
 
 from ..clock import utcnow
 from ..db import get_session
+from ..trail import recorder as trail
+from ..trail.models import TrailAction
 from .models import SignInAttempt, User, UserSession
 
 SESSION_TOKEN_KEY = "sid"
@@ -37,6 +39,7 @@ def start_session(db: Session, user: User, method: str) -> None:
     db.commit()
     session[SESSION_TOKEN_KEY] = token
     session.permanent = True
+    trail.note(TrailAction.SIGN_IN, user)
 
 
 def end_session(db: Session, reason: str = "signed_out") -> None:
@@ -48,6 +51,7 @@ def end_session(db: Session, reason: str = "signed_out") -> None:
             .values(ended_at=utcnow(), end_reason=reason)
         )
         db.commit()
+        trail.note(TrailAction.SIGN_OUT, g.get("user"))
     session.clear()
 
 

@@ -229,6 +229,38 @@ def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, act
     return replacement
 
 
+def reaudit_auditors(db: Session, cycle: AuditCycle, original: Assignment) -> list[User]:
+    """Who may re-audit an amended plan in this cycle: as for reassignment, with the first auditor
+    as the one it is taken from, so the re-audit is a fresh pair of eyes."""
+    stand_in = Assignment(la_id=cycle.la_id, cycle_id=cycle.id, plan_id=original.plan_id, auditor_id=original.auditor_id,
+                          due_date=today())
+    return eligible_auditors(db, stand_in)
+
+
+def assign_reaudit(db: Session, cycle: AuditCycle, original: Assignment, auditor_id: uuid.UUID, actor: User | None,
+                   mail: StaffMail) -> Assignment:
+    """A re-audit of an amended plan (asked for by the actions area): an assignment of kind reaudit,
+    due in the cycle's working days, announced with the usual assignment email."""
+    ensure_editable(cycle)
+    auditor = next((user for user in reaudit_auditors(db, cycle, original) if user.id == auditor_id), None)
+    if auditor is None:
+        raise CycleError("Choose an auditor from the cycle's pool who is not on the plan's writing team and did not "
+                         "do the first audit", "auditor")
+    plan = db.get(Plan, original.plan_id)
+    assignment = Assignment(la_id=cycle.la_id, cycle_id=cycle.id, plan_id=plan.id, auditor_id=auditor.id,
+                            kind=AssignmentKind.REAUDIT, due_date=due_date_for(db, cycle))
+    db.add(assignment)
+    db.flush()
+    queue_message(
+        db, kind="assignment", to=[auditor.email], la_id=cycle.la_id, assignment_id=assignment.id,
+        key=f"assignment:{assignment.id}:reaudit",
+        context=mail.context(cycle.la_id, auditor.display_name, cycle={"name": cycle.name},
+                             coordinator={"display_name": _coordinator_name(db, cycle.la_id, actor)},
+                             assignments=[_email_plan(plan, assignment.due_date)]),
+    )
+    return assignment
+
+
 def decline(db: Session, assignment: Assignment, reason: str, mail: StaffMail) -> None:
     """An auditor hands a plan back: it returns to the unallocated queue, never to them again."""
     cycle = db.get(AuditCycle, assignment.cycle_id)

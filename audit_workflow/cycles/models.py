@@ -16,6 +16,7 @@ class CycleStatus(StrEnum):
 class AssignmentKind(StrEnum):
     PRIMARY = "primary"
     MODERATION = "moderation"
+    REAUDIT = "reaudit"  # of an amended plan, scheduled by an action (actions area)
 
 
 class AssignmentStatus(StrEnum):

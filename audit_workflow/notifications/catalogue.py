@@ -117,6 +117,10 @@ PLAN_LIST_FIELDS = {
     "assignments[].due_date": DATE,
 }
 CHASE_FIELDS = {**STAFF_FIELDS, "assignment.system_id": TEXT, "assignment.due_date": DATE}
+# An action's summary: the form's limit (actions/service.py) and Action.summary's column.
+ACTION_SUMMARY_CHARS = 500
+ACTION_FIELDS = {**STAFF_FIELDS, "action.summary": free_text(ACTION_SUMMARY_CHARS), "action.type": TEXT,
+                 "action.system_id": OPTIONAL_TEXT, "action.due_date": DATE}
 # Families, young people and schools: a single-use link and nothing that identifies the plan.
 FEEDBACK_FIELDS = {
     **COMMON_FIELDS,
@@ -197,6 +201,37 @@ KINDS: dict[str, MessageKind] = {
                 "overdue_by_auditor[].system_ids[]": TEXT,
                 "plans_to_send[].system_id": TEXT,
                 "plans_to_send[].auditor_name": TEXT,
+            },
+        ),
+        MessageKind(
+            "action_assigned", "action owner",
+            "Action for you{{ ' on ' ~ action.system_id if action.system_id }}, due {{ action.due_date|long_date }}",
+            ACTION_FIELDS,
+        ),
+        MessageKind(
+            "action_reminder", "action owner",
+            "Reminder: action{{ ' on ' ~ action.system_id if action.system_id }} due {{ action.due_date|long_date }}",
+            {**ACTION_FIELDS, "action.working_days_left": COUNT},
+        ),
+        MessageKind(
+            "action_overdue", "action owner",
+            "Overdue: action{{ ' on ' ~ action.system_id if action.system_id }} was due {{ action.due_date|long_date }}",
+            {**ACTION_FIELDS, "action.working_days_overdue": COUNT},
+        ),
+        MessageKind(
+            "action_summary", "coordinator",
+            "Actions for the week ending {{ week_ending|long_date }}: {{ actions.overdue }} overdue",
+            {
+                **STAFF_FIELDS,
+                "week_ending": DATE,
+                "actions.proposed": COUNT,
+                "actions.open": COUNT,
+                "actions.overdue": COUNT,
+                "actions.closed_this_week": COUNT,
+                "overdue[].system_id": OPTIONAL_TEXT,
+                "overdue[].summary": free_text(ACTION_SUMMARY_CHARS),
+                "overdue[].owner_name": TEXT,
+                "overdue[].due_date": DATE,
             },
         ),
         MessageKind(
@@ -340,6 +375,8 @@ def _samples(day: date) -> dict[str, dict[str, Any]]:
     feedback = {**common, "audience": "family", "feedback_url": "https://audit.nm.demo.example/feedback/start/"
                 "kq3Vt7mJ0xWc9Lr2bN5sHd8yFp1aGe4uZo6iTn0vXjE", "opt_out_url": "https://audit.nm.demo.example/feedback/"
                 "stop/Zr8pQ2wNc5Hx1Ld7Kf3Vb9Tm4Ya6Gj0sUe2Ri5Wo8qE", "closes_on": day + timedelta(days=14)}
+    action = {"summary": "Amend and re-audit: graded Inadequate overall; start with section F, graded Inadequate.",
+              "type": "Amend and re-audit", "system_id": "NM-100123", "due_date": day + timedelta(days=28)}
     return {
         "assignment": plan_list,
         "reassignment": {**plan_list, "assignments": plans[:1]},
@@ -371,6 +408,20 @@ def _samples(day: date) -> dict[str, dict[str, Any]]:
             "plans_to_send": [
                 {"system_id": "NM-100982", "auditor_name": "Priya Shah"},
                 {"system_id": "NM-100745", "auditor_name": "Tom Reid"},
+            ],
+        },
+        "action_assigned": {**chase, "recipient": {"display_name": "Jo Marsh"}, "action": action},
+        "action_reminder": {**chase, "recipient": {"display_name": "Jo Marsh"},
+                            "action": {**action, "due_date": day + timedelta(days=3), "working_days_left": 3}},
+        "action_overdue": {**chase, "recipient": {"display_name": "Jo Marsh"},
+                           "action": {**action, "due_date": day - timedelta(days=7), "working_days_overdue": 5}},
+        "action_summary": {
+            **common, "recipient": coordinator, "sign_in_url": sign_in_url, "week_ending": day,
+            "actions": {"proposed": 2, "open": 9, "overdue": 2, "closed_this_week": 3},
+            "overdue": [
+                {"system_id": "NM-100123", "summary": action["summary"], "owner_name": "Jo Marsh", "due_date": day - timedelta(days=7)},
+                {"system_id": None, "summary": "Training for plan writers on outcomes in section E", "owner_name": "Team North",
+                 "due_date": day - timedelta(days=2)},
             ],
         },
         "feedback_invitation": feedback,

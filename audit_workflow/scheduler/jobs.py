@@ -66,6 +66,15 @@ JOBS = [
     ScheduledJob("feedback_purge", "audit_workflow.feedback.jobs:feedback_purge_job",
                  "Daily at 02:45, and a minute after the scheduler starts",
                  "cron", {"hour": 2, "minute": 45, "timezone": ENGLAND}, soon_after_start=True),
+    ScheduledJob("actions_propose", "audit_workflow.actions.jobs:actions_propose_job", "Every 15 minutes",
+                 "interval", {"minutes": 15}),
+    ScheduledJob("actions_chase", "audit_workflow.actions.jobs:actions_chase_job", "Weekdays at 07:10",
+                 "cron", {"day_of_week": "mon-fri", "hour": 7, "minute": 10, "timezone": ENGLAND}),
+    ScheduledJob("actions_weekly", "audit_workflow.actions.jobs:actions_weekly_job",
+                 "Weekdays at 08:10; each review and summary once a week, normally on Monday",
+                 "cron", {"day_of_week": "mon-fri", "hour": 8, "minute": 10, "timezone": ENGLAND}),
+    ScheduledJob("trail_purge", "audit_workflow.trail.jobs:trail_purge_job", "Daily at 02:50",
+                 "cron", {"hour": 2, "minute": 50, "timezone": ENGLAND}),
 ]
 
 

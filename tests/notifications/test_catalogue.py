@@ -24,6 +24,7 @@ FEEDBACK_KINDS = ["feedback_invitation", "feedback_reminder"]
 EXPECTED_KINDS = {
     "assignment", "reassignment", "withdrawal", "decline_receipt", "reminder", "due_today", "overdue", "escalation",
     "moderation_assignment", "coordinator_digest", "feedback_invitation", "feedback_reminder", "test_message",
+    "action_assigned", "action_reminder", "action_overdue", "action_summary",
 }
 
 
@@ -201,9 +202,11 @@ def test_dates_are_written_the_gov_uk_way():
 NAME_FIELDS = {
     "service_name", "la.name", "recipient.display_name", "auditor.display_name", "coordinator.display_name",
     "overdue_by_auditor[].auditor_name", "plans_to_send[].auditor_name", "cycle.name", "assignments[].setting_name",
+    "overdue[].owner_name",
 }
 # Every date an email may carry: when work is due, when feedback closes, the digest's week, when sent.
-DATE_FIELDS = {"assignments[].due_date", "assignment.due_date", "closes_on", "week_ending", "sent_at"}
+DATE_FIELDS = {"assignments[].due_date", "assignment.due_date", "closes_on", "week_ending", "sent_at", "action.due_date",
+               "overdue[].due_date"}
 
 
 def test_no_allow_list_has_a_place_for_a_childs_name_or_date_of_birth():
