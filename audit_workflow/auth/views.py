@@ -1,14 +1,12 @@
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from sqlmodel import select
 
 from ..access import current_user, public, signed_in
 from ..db import get_session
 from ..demo import DEMO_PASSWORD, demo_accounts
-from . import entra
+from . import entra, service
 from .forms import SignInForm
-from .models import User
 from .passwords import verify_password
 from .sessions import end_session, record_failed_attempt, start_session, too_many_attempts
 
@@ -44,7 +42,7 @@ def sign_in():
             form.email.errors.append("Too many failed sign-in attempts. Wait 15 minutes and try again.")
             status = 429
         else:
-            user = db.exec(select(User).where(User.email == email)).first()
+            user = service.user_by_email(db, email)
             db.commit()  # ends the read (and any write lock) before the deliberately slow hash check
             if user is not None and user.active and verify_password(user.password_hash, form.password.data):
                 start_session(db, user, method="password")
@@ -108,9 +106,9 @@ def entra_callback():
     object_id, email = entra.user_keys(claims)
     db = get_session()
     # The object id first: it never changes, while an email address can move to another person.
-    user = db.exec(select(User).where(User.entra_object_id == object_id)).first() if object_id else None
+    user = service.user_by_entra_object_id(db, object_id) if object_id else None
     if user is None and email:
-        user = db.exec(select(User).where(User.email == email)).first()
+        user = service.user_by_email(db, email)
         if user is not None and user.entra_object_id is not None and user.entra_object_id != object_id:
             current_app.logger.warning("Entra sign-in refused: the account is bound to another Entra user")
             return _refused("This account belongs to another Microsoft account. Ask your coordinator to check it.")

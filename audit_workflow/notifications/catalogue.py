@@ -26,13 +26,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 import audit_workflow
 
-from ..clock import today
+from ..clock import govuk_date, govuk_date_time, today
 
 DEFAULT_TEMPLATES_DIR = Path(audit_workflow.__file__).parent.parent / "email_templates"
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
-
 
 @dataclass(frozen=True)
 class FieldType:
@@ -285,18 +281,11 @@ def _environment(templates_dir: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["long_date"] = long_date
-    environment.filters["long_date_time"] = long_date_time
+    # The pages' formatters (clock.py), so an email and the page it links to write a date alike.
+    environment.filters["long_date"] = govuk_date
+    environment.filters["long_date_time"] = govuk_date_time
     return environment
 
-
-def long_date(value: date) -> str:
-    """GOV.UK style, independent of the locale: 1 December 2026."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def long_date_time(value: datetime) -> str:
-    return f"{long_date(value)} at {value:%H:%M} UTC"
 
 
 def staff_context(config: Mapping[str, Any], la: Any, recipient_name: str, **fields) -> dict[str, Any]:

@@ -3,9 +3,10 @@ of a register file. Coordinators upload; coordinators and managers read."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlmodel import Session
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +15,7 @@ from ..access import allow, require_user
 from ..auth.models import Role
 from ..db import get_session
 from ..web import navigation
+from ..web.changes import Done, apply_change
 from . import reference, service
 
 bp = Blueprint("plans", __name__, template_folder="templates")
@@ -46,13 +48,6 @@ class RegisterFilterForm(FlaskForm):
         """The filters that name a real choice; anything else in the address is ignored."""
         return {name: getattr(self, name).data for name in service.REGISTER_FILTERS
                 if getattr(self, name).data in {choice.value for choice in getattr(self, name).choices if choice.value}}
-
-
-@bp.app_context_processor
-def plan_vocabulary():
-    """Plan codes as people read them, on any page that shows plans."""
-    return {"key_stage_label": reference.key_stage_label, "need_label": reference.need_label,
-            "setting_type_label": reference.setting_type_label, "plan_type_label": reference.plan_type_label}
 
 
 def _pagination(page: service.RegisterPage, filters: dict[str, str]) -> dict:
@@ -88,23 +83,20 @@ def register():
 def upload():
     form = UploadForm()
     problems: list = []
-    if form.validate_on_submit():
-        db = get_session()
+
+    def do_import(db: Session) -> Done:
         user = require_user()
-        try:
-            summary = service.import_plans(db, user.la_id, form.file.data.filename, form.file.data.read(), user.id)
-        except service.PlanImportRefused as refusal:
-            db.rollback()
-            problems = refusal.problems
-            form.file.errors = [f"{refusal}. Fix the rows below and upload the file again."]
-        else:
-            db.commit()
-            flash(summary.describe())
-            return redirect(url_for("plans.register"))
-    return render_template(
+        summary = service.import_plans(db, user.la_id, form.file.data.filename, form.file.data.read(), user.id)
+        return Done(url_for("plans.register"), summary.describe())
+
+    def refused(refusal: service.PlanImportRefused) -> None:
+        problems.extend(refusal.problems)
+        form.file.errors = [f"{refusal}. Fix the rows below and upload the file again."]
+
+    return apply_change(do_import, form=form, refused=service.PlanImportRefused, when_refused=refused, page=lambda: render_template(
         "plans/upload.html", upload_form=form, problems=problems, error_list=_error_list(form, problems),
         imports=service.recent_imports(get_session(), require_user().la_id),
-    ), 400 if form.errors else 200
+    ))
 
 
 def _error_list(form: UploadForm, problems: list, shown: int = 50) -> list[dict]:
