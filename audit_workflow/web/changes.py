@@ -18,7 +18,14 @@ from .errors import render_error
 @dataclass(frozen=True)
 class Done:
     then: str  # where to go next
-    message: str | None = None  # flashed on that page, as text
+    message: str | None = None  # flashed on that page, as text (it may hold names people typed)
+    link: tuple[str, str] | None = None  # (text, address) of a link after the message, written by the layout
+
+    def flashed(self) -> str | dict:
+        if self.link is None:
+            return self.message
+        text, href = self.link
+        return {"text": self.message, "link": text, "href": href}
 
 
 def apply_change(
@@ -51,7 +58,7 @@ def apply_change(
         else:
             db.commit()
             if done.message:
-                flash(done.message)
+                flash(done.flashed())
             return redirect(done.then)
     if page is None:
         return render_error(400)

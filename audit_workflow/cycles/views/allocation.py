@@ -12,6 +12,7 @@ from sqlmodel import Session
 from ...access import allow, load_owned, require_user
 from ...auth.models import Role, User
 from ...db import get_session
+from ...natural_order import natural_key
 from ...plans.models import Plan
 from ...web.changes import Done, apply_change, refusal_page
 from .. import progress, service
@@ -68,7 +69,7 @@ def reassign(assignment_id: uuid.UUID):
         return redirect(url_for("cycles.show", cycle_id=cycle.id))
     db = get_session()
     plan = db.get(Plan, assignment.plan_id)
-    candidates = service.eligible_auditors(db, assignment)
+    candidates = sorted(service.eligible_auditors(db, assignment), key=lambda user: natural_key(user.display_name))
     form = ReassignForm()
     form.auditor.choices = choices((str(user.id), user.display_name) for user in candidates)
 
@@ -76,7 +77,8 @@ def reassign(assignment_id: uuid.UUID):
         replacement = service.reassign(db, assignment, uuid.UUID(form.auditor.data), require_user())
         auditor = db.get(User, replacement.auditor_id)
         return Done(url_for("cycles.show", cycle_id=cycle.id),
-                    f"{plan.system_id} has been reassigned to {auditor.display_name}. Email them the plan.")
+                    f"{plan.system_id} has been reassigned to {auditor.display_name}.",
+                    link=("Email them the plan", url_for("cycles.show", cycle_id=cycle.id, _anchor="send-plans")))
 
     return apply_change(do_reassign, form=form, refused=service.CycleError, page=lambda: render_template(
         "cycles/reassign.html", form=form, cycle=cycle, assignment=assignment, plan=plan, candidates=candidates,
