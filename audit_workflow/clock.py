@@ -30,11 +30,14 @@ def in_england(moment: datetime) -> datetime:
     return moment.astimezone(ENGLAND)
 
 
-def govuk_date(value: date | datetime | None) -> str:
-    """6 December 2026, whatever the locale; a timestamp as the date it was in England ("" for none)."""
+def govuk_date(value: date | datetime | str | None) -> str:
+    """6 December 2026, whatever the locale; a timestamp as the date it was in England; a date in
+    ISO form ("2026-12-06", as JSON carries it) as the date it names ("" for none)."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    elif isinstance(value, datetime):
         value = in_england(value).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 

@@ -51,9 +51,16 @@ def status_tag(status: str | None) -> dict:
     return {"text": text, "classes": classes}
 
 
+def summary_rows(pairs) -> list[dict]:
+    """govukSummaryList rows from (key, value) pairs: a value that is markup already (a tag from a
+    macro) as HTML, anything else as text, so no typed value is ever taken for markup."""
+    return [{"key": {"text": key}, "value": {"html": value} if hasattr(value, "__html__") else {"text": value}}
+            for key, value in pairs]
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(status_tag=status_tag, govuk_date=govuk_date, govuk_date_time=govuk_date_time)
     app.jinja_env.globals.update(
-        key_stage_label=reference.key_stage_label, need_label=reference.need_label,
+        summary_rows=summary_rows, key_stage_label=reference.key_stage_label, need_label=reference.need_label,
         setting_type_label=reference.setting_type_label, plan_type_label=reference.plan_type_label,
     )
