@@ -79,9 +79,7 @@ def sign_out():
 @bp.get("/sign-in/microsoft")
 @public
 def entra_start():
-    settings = entra.settings()
-    if settings is None:
-        abort(404)
+    settings = _entra_settings()
     flow = entra.begin(settings, redirect_uri=url_for("auth.entra_callback", _external=True))
     session[FLOW_KEY] = flow
     session[NEXT_KEY] = _safe_next(request.args.get("next"))
@@ -91,9 +89,7 @@ def entra_start():
 @bp.get("/sign-in/microsoft/callback")
 @public
 def entra_callback():
-    settings = entra.settings()
-    if settings is None:
-        abort(404)
+    settings = _entra_settings()
     flow = session.pop(FLOW_KEY, None)
     next_url = session.pop(NEXT_KEY, None)
     if flow is None:
@@ -120,6 +116,14 @@ def entra_callback():
     start_session(db, user, method="entra")
     current_app.logger.info("signed in: user %s (entra)", user.id)
     return redirect(_safe_next(next_url))
+
+
+def _entra_settings():
+    """Microsoft sign-in's settings; its pages are not found when it is not set up."""
+    settings = entra.settings()
+    if settings is None:
+        abort(404)
+    return settings
 
 
 def _demo_context() -> dict:

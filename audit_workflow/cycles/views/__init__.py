@@ -10,11 +10,12 @@ and a 400 (web.changes.apply_change).
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
-from flask import Blueprint
+from flask import Blueprint, abort, redirect, request, url_for
 
-from ...access import has_role
+from ...access import has_role, load_owned
 from ...auth.models import Role
 from .. import service
 from ..models import AuditCycle, CycleStatus
@@ -45,6 +46,15 @@ def reminder_policy(cycle: AuditCycle) -> str:
 
 def can_change(cycle: AuditCycle) -> bool:
     return cycle.status != CycleStatus.CLOSED and has_role(Role.COORDINATOR)
+
+
+def cycle_to_change(cycle_id: uuid.UUID, back_to: str = "cycles.show") -> AuditCycle:
+    """The cycle a form changes. Opening such a form in a closed cycle leads back to the page
+    `back_to`, as nothing there can change; a POST is left to the service, which refuses it."""
+    cycle = load_owned(AuditCycle, cycle_id)
+    if request.method == "GET" and cycle.status == CycleStatus.CLOSED:
+        abort(redirect(url_for(back_to, cycle_id=cycle.id)))
+    return cycle
 
 
 # The parts of the cycle, each adding its routes to bp.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, url_for
 from sqlmodel import Session
 
 from ...access import allow, load_owned, require_user
@@ -17,8 +17,8 @@ from ...plans.models import Plan
 from ...web.changes import Done, apply_change, refusal_page
 from .. import progress, service
 from ..forms import ActionForm, AllocateForm, DeclineForm, ReassignForm, choices
-from ..models import Assignment, AuditCycle, CycleStatus
-from . import OVERSEERS, bp
+from ..models import Assignment, AuditCycle
+from . import OVERSEERS, bp, cycle_to_change
 
 
 def _allocation_page(cycle: AuditCycle, form: AllocateForm | None = None):
@@ -58,15 +58,13 @@ def allocate(cycle_id: uuid.UUID):
 
 def _assignment_for_coordinator(assignment_id: uuid.UUID) -> tuple[Assignment, AuditCycle]:
     assignment = load_owned(Assignment, assignment_id)
-    return assignment, get_session().get(AuditCycle, assignment.cycle_id)
+    return assignment, cycle_to_change(assignment.cycle_id)
 
 
 @bp.route("/assignments/<uuid:assignment_id>/reassign", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def reassign(assignment_id: uuid.UUID):
     assignment, cycle = _assignment_for_coordinator(assignment_id)
-    if request.method == "GET" and cycle.status == CycleStatus.CLOSED:
-        return redirect(url_for("cycles.show", cycle_id=cycle.id))
     db = get_session()
     plan = db.get(Plan, assignment.plan_id)
     candidates = sorted(service.eligible_auditors(db, assignment), key=lambda user: natural_key(user.display_name))

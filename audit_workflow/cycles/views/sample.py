@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, url_for
 from sqlmodel import Session
 
 from ...access import allow, load_owned, require_user
@@ -15,7 +15,7 @@ from ...web.changes import Done, apply_change
 from .. import progress, service
 from ..forms import AddPlanForm, RemovePlanForm, SampleForm
 from ..models import AuditCycle, CyclePlan
-from . import OVERSEERS, bp, can_change
+from . import OVERSEERS, bp, cycle_to_change
 
 
 def _sample_page(cycle: AuditCycle, draw_form: SampleForm | None = None, add_form: AddPlanForm | None = None):
@@ -66,12 +66,10 @@ def add_plan(cycle_id: uuid.UUID):
 @bp.route("/cycles/<uuid:cycle_id>/sample/<uuid:cycle_plan_id>/remove", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def remove_plan(cycle_id: uuid.UUID, cycle_plan_id: uuid.UUID):
-    cycle = load_owned(AuditCycle, cycle_id)
+    cycle = cycle_to_change(cycle_id, back_to="cycles.sample")
     entry = load_owned(CyclePlan, cycle_plan_id)
     if entry.cycle_id != cycle.id:
         abort(404)
-    if request.method == "GET" and not can_change(cycle):
-        return redirect(url_for("cycles.sample", cycle_id=cycle.id))
     plan = get_session().get(Plan, entry.plan_id)
     form = RemovePlanForm()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from sqlmodel import Session
 
 from ...access import allow, has_role, load_owned, require_user
@@ -19,8 +19,8 @@ from ...web.views import HOME_PANELS, HomePanel
 from ...workdays import BeyondHolidayData
 from .. import progress, service
 from ..forms import ActionForm, CycleForm
-from ..models import AssignmentStatus, AuditCycle, CycleStatus
-from . import OVERSEERS, bp
+from ..models import AssignmentStatus, AuditCycle
+from . import OVERSEERS, bp, cycle_to_change
 
 navigation.register("Audit cycles", "cycles.index", OVERSEERS, "Set up cycles, draw samples, allocate plans and track progress", order=20)
 
@@ -68,9 +68,7 @@ def new():
 @bp.route("/cycles/<uuid:cycle_id>/edit", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def edit(cycle_id: uuid.UUID):
-    cycle = load_owned(AuditCycle, cycle_id)
-    if request.method == "GET" and cycle.status == CycleStatus.CLOSED:
-        return redirect(url_for("cycles.show", cycle_id=cycle.id))
+    cycle = cycle_to_change(cycle_id)
     form = CycleForm()
     if request.method == "GET":
         form.fill_from(service.CycleSettings.of(cycle))
@@ -146,9 +144,7 @@ def open_cycle(cycle_id: uuid.UUID):
 @bp.route("/cycles/<uuid:cycle_id>/close", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def close(cycle_id: uuid.UUID):
-    cycle = load_owned(AuditCycle, cycle_id)
-    if request.method == "GET" and cycle.status == CycleStatus.CLOSED:
-        return redirect(url_for("cycles.show", cycle_id=cycle.id))
+    cycle = cycle_to_change(cycle_id)
     form = ActionForm()
 
     def do_close(db: Session) -> Done:
