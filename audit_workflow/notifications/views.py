@@ -94,7 +94,7 @@ def message(message_id: uuid.UUID):
 @allow(Role.ADMIN)
 def retry(message_id: uuid.UUID):
     outbox_message = _visible_message(message_id)
-    return _act(outbox_message, lambda db: service.retry_message(db, outbox_message, require_user(), utcnow()),
+    return _change_message(outbox_message, lambda db: service.retry_message(db, outbox_message, require_user(), utcnow()),
                 "The email will be sent again.")
 
 
@@ -102,10 +102,11 @@ def retry(message_id: uuid.UUID):
 @allow(Role.ADMIN)
 def cancel(message_id: uuid.UUID):
     outbox_message = _visible_message(message_id)
-    return _act(outbox_message, lambda db: service.cancel_message(db, outbox_message), "The email was cancelled.")
+    return _change_message(outbox_message, lambda db: service.cancel_message(db, outbox_message), "The email was cancelled.")
 
 
-def _act(outbox_message: OutboxMessage, action, done: str):
+def _change_message(outbox_message: OutboxMessage, action, done: str):
+    """Retry or cancel: a message no longer in a state that allows it is a 409 saying why."""
     def change(db) -> Done:
         action(db)
         return Done(url_for("notifications.message", message_id=outbox_message.id), done)

@@ -38,11 +38,13 @@ def apply_change(
 ):
     """Make `change` and answer the request.
 
-    A form not submitted (a GET) is shown: `page()`. A submitted `form` is validated first (CSRF included); without one there is nothing to fill in, and the
-    app's CSRF check has run already. When the form has errors, or the service raised one of
-    `refused` and `when_refused` (given the refusal, after the rollback) returned None, the answer is
-    `page()` (the form again, with its error summary) as a 400, or a bare 400 page when there is none.
-    Otherwise `when_refused` answers the refusal itself, e.g. a 409 page saying why.
+    - A form not yet submitted (a GET) is shown: `page()`.
+    - A submitted form is validated (CSRF included); with no form there is nothing to fill in, and
+      the app's CSRF check has run already.
+    - Valid: `change(db)`, commit, flash its message and redirect to where it says.
+    - The service raised one of `refused`: roll back; `when_refused(refusal)` answers (a 409 page,
+      say), or, by default and when it returns None, the refusal is on the form.
+    - Otherwise (form errors, a refusal on the form): `page()` with a 400, or a bare 400 page.
     """
     if form is not None and not form.is_submitted():
         return page()
