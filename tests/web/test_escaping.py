@@ -163,3 +163,24 @@ def live_assignment(db, plan) -> Assignment:
     db.expire_all()
     return db.exec(select(Assignment).where(Assignment.plan_id == plan.id, Assignment.status.in_(
         [AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS]))).one()
+
+
+def test_markup_in_a_refused_file_is_shown_escaped_where_its_problems_are_listed(app, db, world, fast_password_hashing):  # noqa: F811
+    from tests.factories import make_cycle
+
+    cycle = make_cycle(db, world.las["own"])
+    db.commit()
+    coordinator = app.test_client()
+    sign_in(coordinator, world.user("coordinator"))
+    register = as_csv([["SYS-1", markup("key_stage"), "Oak", "mainstream_maintained", "ASD", "annual_review", "SEN North"]])
+    pool = f"email,capacity\n{markup('email')},5\n".encode()
+    refused = [
+        coordinator.post("/plans/import", data={"file": (io.BytesIO(register), "register.csv"),
+                                                "csrf_token": csrf_token(coordinator, "/plans/import")}),
+        coordinator.post(f"/cycles/{cycle.id}/auditors/import", data={
+            "import-file": (io.BytesIO(pool), "pool.csv"), "import-csrf_token": csrf_token(coordinator, f"/cycles/{cycle.id}/auditors")}),
+    ]
+    for response in refused:  # the problem quotes the value (cut short if long)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and LIVE_MARKUP not in html
+        assert str(escape(LIVE_MARKUP)) in html
