@@ -13,13 +13,14 @@ from sqlmodel import select
 from audit_workflow.audits.models import Audit
 from audit_workflow.audits.service import submit_audit
 from audit_workflow.auth.service import create_user
-from audit_workflow.cycles.models import Assignment, AssignmentStatus, AuditCycle
+from audit_workflow.cycles.models import Assignment, AssignmentStatus, AuditCycle, CyclePlan
 from audit_workflow.framework import default_framework
 from audit_workflow.notifications.models import Alert, OutboxMessage
 from audit_workflow.plans.models import Plan
 from tests.audits.test_service import band_ticks, fast_password_hashing, save_all  # noqa: F401
 from tests.conftest import TEST_PASSWORD_HASH, csrf_token, sign_in
 from tests.cycles.conftest import as_csv
+from tests.factories import make_cycle
 
 LIVE_MARKUP = "<img src=x"
 
@@ -94,7 +95,7 @@ def test_markup_in_every_typed_or_imported_text_is_shown_escaped_everywhere(app,
     assignment = live_assignment(db, plan)
     coordinator.post(f"/assignments/{assignment.id}/plan-sent", {}, f"/cycles/{cycle.id}")
 
-    # The first auditor declines with a reason; the plan goes to the second, then is reassigned back... to the pool's third.
+    # The first auditor declines with a reason; the plan goes to the second, who is replaced by a third.
     first_reader = Reader(app, first)
     first_reader.get("/my-audits")
     first_reader.post(f"/assignments/{assignment.id}/decline", {"reason": markup("decline")})
@@ -150,9 +151,7 @@ def test_markup_in_every_typed_or_imported_text_is_shown_escaped_everywhere(app,
     assert '<a class="govuk-notification-banner__link" href="/cycles/' in banners  # a link a message needs, from the layout
 
 
-def cycle_plans(db, cycle):
-    from audit_workflow.cycles.models import CyclePlan
-
+def cycle_plans(db, cycle) -> list[CyclePlan]:
     db.rollback()
     db.expire_all()
     return db.exec(select(CyclePlan).where(CyclePlan.cycle_id == cycle.id, CyclePlan.removed_at.is_(None))).all()
@@ -166,8 +165,6 @@ def live_assignment(db, plan) -> Assignment:
 
 
 def test_markup_in_a_refused_file_is_shown_escaped_where_its_problems_are_listed(app, db, world, fast_password_hashing):  # noqa: F811
-    from tests.factories import make_cycle
-
     cycle = make_cycle(db, world.las["own"])
     db.commit()
     coordinator = app.test_client()
