@@ -21,7 +21,11 @@ from ..models import Assignment, AuditCycle
 from . import OVERSEERS, bp, cycle_to_change
 
 
-def _allocation_page(cycle: AuditCycle, form: AllocateForm | None = None):
+@bp.get("/cycles/<uuid:cycle_id>/allocation")
+@allow(*OVERSEERS)
+def allocation(cycle_id: uuid.UUID, form: AllocateForm | None = None):
+    """The allocation page; after a refused POST, with the form just sent (its errors in the summary)."""
+    cycle = load_owned(AuditCycle, cycle_id)
     db = get_session()
     last_run = progress.last_allocation_run(db, cycle)
     if form is None:
@@ -33,12 +37,6 @@ def _allocation_page(cycle: AuditCycle, form: AllocateForm | None = None):
         unallocated=progress.unallocated_plans(db, cycle), declines=progress.declines(db, cycle),
         members=progress.pool(db, cycle), assignments=progress.allocated(db, cycle),
     )
-
-
-@bp.get("/cycles/<uuid:cycle_id>/allocation")
-@allow(*OVERSEERS)
-def allocation(cycle_id: uuid.UUID):
-    return _allocation_page(load_owned(AuditCycle, cycle_id))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/allocation")
@@ -53,7 +51,7 @@ def allocate(cycle_id: uuid.UUID):
         left = f" {len(outcome.unallocated)} could not be allocated." if outcome.unallocated else ""
         return Done(url_for("cycles.allocation", cycle_id=cycle.id), f"{len(outcome.assignments)} plans have been allocated.{left}")
 
-    return apply_change(do_allocate, form=form, refused=service.CycleError, page=lambda: _allocation_page(cycle, form))
+    return apply_change(do_allocate, form=form, refused=service.CycleError, page=lambda: allocation(cycle.id, form))
 
 
 def _assignment_for_coordinator(assignment_id: uuid.UUID) -> tuple[Assignment, AuditCycle]:

@@ -17,7 +17,11 @@ from ..models import AuditCycle, CycleAuditor
 from . import OVERSEERS, bp
 
 
-def _auditors_page(cycle: AuditCycle, add_form: AddAuditorForm | None = None, import_form: PoolImportForm | None = None):
+@bp.get("/cycles/<uuid:cycle_id>/auditors")
+@allow(*OVERSEERS)
+def auditors(cycle_id: uuid.UUID, add_form: AddAuditorForm | None = None, import_form: PoolImportForm | None = None):
+    """The pool page; after a refused POST, with the form just sent (its errors in the summary)."""
+    cycle = load_owned(AuditCycle, cycle_id)
     return render_template(
         "cycles/auditors.html", form=add_form or import_form, cycle=cycle, members=progress.pool(get_session(), cycle),
         add_form=_with_auditor_choices(add_form or AddAuditorForm(formdata=None, prefix="add")),
@@ -34,12 +38,6 @@ def _with_auditor_choices(form: AddAuditorForm) -> AddAuditorForm:
     return form
 
 
-@bp.get("/cycles/<uuid:cycle_id>/auditors")
-@allow(*OVERSEERS)
-def auditors(cycle_id: uuid.UUID):
-    return _auditors_page(load_owned(AuditCycle, cycle_id))
-
-
 @bp.post("/cycles/<uuid:cycle_id>/auditors")
 @allow(Role.COORDINATOR)
 def add_auditor(cycle_id: uuid.UUID):
@@ -51,7 +49,7 @@ def add_auditor(cycle_id: uuid.UUID):
         service.add_auditor(db, cycle, user, form.capacity.data)
         return Done(url_for("cycles.auditors", cycle_id=cycle.id), f"{user.display_name} can audit {form.capacity.data} plans in this cycle.")
 
-    return apply_change(do_add, form=form, refused=service.CycleError, page=lambda: _auditors_page(cycle, add_form=form))
+    return apply_change(do_add, form=form, refused=service.CycleError, page=lambda: auditors(cycle.id, add_form=form))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/auditors/import")
@@ -68,7 +66,7 @@ def import_auditors(cycle_id: uuid.UUID):
             raise
         return Done(url_for("cycles.auditors", cycle_id=cycle.id), f"{len(members)} auditors are in the pool from the file.")
 
-    return apply_change(do_import, form=form, refused=service.CycleError, page=lambda: _auditors_page(cycle, import_form=form))
+    return apply_change(do_import, form=form, refused=service.CycleError, page=lambda: auditors(cycle.id, import_form=form))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/auditors/<uuid:cycle_auditor_id>/remove")

@@ -18,7 +18,11 @@ from ..models import AuditCycle, CyclePlan
 from . import OVERSEERS, bp, cycle_to_change
 
 
-def _sample_page(cycle: AuditCycle, draw_form: SampleForm | None = None, add_form: AddPlanForm | None = None):
+@bp.get("/cycles/<uuid:cycle_id>/sample")
+@allow(*OVERSEERS)
+def sample(cycle_id: uuid.UUID, draw_form: SampleForm | None = None, add_form: AddPlanForm | None = None):
+    """The sample page; after a refused POST, with the form just sent (its errors in the summary)."""
+    cycle = load_owned(AuditCycle, cycle_id)
     db = get_session()
     overview = progress.sample_overview(db, cycle)
     return render_template(
@@ -28,12 +32,6 @@ def _sample_page(cycle: AuditCycle, draw_form: SampleForm | None = None, add_for
         strata=progress.strata_of_last_draw(cycle), plans=progress.sampled_plans(db, cycle),
         history=progress.sample_history(db, cycle), allocated=service.has_assignments(db, cycle),
     )
-
-
-@bp.get("/cycles/<uuid:cycle_id>/sample")
-@allow(*OVERSEERS)
-def sample(cycle_id: uuid.UUID):
-    return _sample_page(load_owned(AuditCycle, cycle_id))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/sample")
@@ -47,7 +45,7 @@ def draw(cycle_id: uuid.UUID):
         return Done(url_for("cycles.sample", cycle_id=cycle.id),
                     f"A sample of {len(drawn)} plans has been drawn with seed {cycle.sample_seed}.")
 
-    return apply_change(do_draw, form=form, refused=service.CycleError, page=lambda: _sample_page(cycle, draw_form=form))
+    return apply_change(do_draw, form=form, refused=service.CycleError, page=lambda: sample(cycle.id, draw_form=form))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/sample/add")
@@ -60,7 +58,7 @@ def add_plan(cycle_id: uuid.UUID):
         service.add_to_sample(db, cycle, form.system_id.data, form.reason.data, require_user().id)
         return Done(url_for("cycles.sample", cycle_id=cycle.id), f"{form.system_id.data.strip()} has been added to the sample.")
 
-    return apply_change(do_add, form=form, refused=service.CycleError, page=lambda: _sample_page(cycle, add_form=form))
+    return apply_change(do_add, form=form, refused=service.CycleError, page=lambda: sample(cycle.id, add_form=form))
 
 
 @bp.route("/cycles/<uuid:cycle_id>/sample/<uuid:cycle_plan_id>/remove", methods=["GET", "POST"])
