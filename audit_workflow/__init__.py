@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     WTFormsHelpers(app)
 
     from .auth import sessions
-    from .web import errors, navigation, security
+    from .web import errors, filters, navigation, security
 
     # Order matters: the session loader puts the user on g before access rules are enforced.
     sessions.init_app(app)
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     security.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
+    filters.init_app(app)
     _register_areas(app)
     register_commands(app)
     from .demo import sign_in_details

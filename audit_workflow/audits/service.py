@@ -71,6 +71,7 @@ class AuditorAssignment:
     assignment: Assignment
     plan: Plan
     audit: Audit | None
+    cycle_name: str
     cycle_open: bool  # a closed cycle's audits are read-only
 
     @property
@@ -88,7 +89,7 @@ class AuditorAssignment:
 
 def assignments_for_auditor(db: Session, auditor: User) -> list[AuditorAssignment]:
     rows = db.exec(
-        select(Assignment, Plan, Audit, AuditCycle.status)
+        select(Assignment, Plan, Audit, AuditCycle.name, AuditCycle.status)
         .join(Plan, Plan.id == Assignment.plan_id)
         .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
         .join(Audit, Audit.assignment_id == Assignment.id, isouter=True)
@@ -99,8 +100,8 @@ def assignments_for_auditor(db: Session, auditor: User) -> list[AuditorAssignmen
         )
         .order_by(Assignment.due_date, Plan.system_id)
     ).all()
-    return [AuditorAssignment(assignment, plan, audit, cycle_status != CycleStatus.CLOSED)
-            for assignment, plan, audit, cycle_status in rows]
+    return [AuditorAssignment(assignment, plan, audit, cycle_name, cycle_status != CycleStatus.CLOSED)
+            for assignment, plan, audit, cycle_name, cycle_status in rows]
 
 
 def audit_for_assignment(db: Session, assignment: Assignment) -> Audit | None:

@@ -8,19 +8,18 @@ out loses at most what was typed since the last "Save".
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from sqlmodel import Session
 
 from ..access import allow, current_user, load_owned, require_user
 from ..auth.models import Role, User
-from ..clock import ENGLAND
 from ..cycles.models import Assignment
 from ..db import get_session
 from ..framework import Grade, grade_section
 from ..framework.versions import configured_framework_file, framework_for_audit
 from ..plans.models import Plan
 from ..web import navigation
+from ..web.changes import Done, apply_change, show_on_form
 from ..web.contributions import HOME_PANELS, HomePanel
 from . import service
 from .forms import ReopenForm, SectionForm
@@ -30,15 +29,6 @@ bp = Blueprint("audits", __name__, template_folder="templates")
 
 READERS = (Role.AUDITOR, Role.COORDINATOR, Role.MANAGER)
 OVERSEERS = (Role.COORDINATOR, Role.MANAGER)
-
-# GOV.UK tag colours for grades; an ungraded section shows a grey "Not graded".
-GRADE_TAG_CLASSES = {
-    "outstanding": "govuk-tag--turquoise",
-    "good": "govuk-tag--green",
-    "requires_improvement": "govuk-tag--yellow",
-    "inadequate": "govuk-tag--red",
-    "not_applicable": "govuk-tag--grey",
-}
 
 navigation.register("My audits", "audits.my_audits", (Role.AUDITOR,), "The plans you have been asked to audit", order=10)
 
@@ -61,26 +51,10 @@ HOME_PANELS["audits"] = my_audits_panel
 @bp.context_processor
 def template_helpers():
     return {
-        "grade_tag": grade_tag,
         "criterion_items": criterion_items,
-        "local_time": local_time,
         "comment_max_length": service.COMMENT_MAX_LENGTH,
         "reason_max_length": service.REASON_MAX_LENGTH,
     }
-
-
-def grade_tag(grade: Grade | str | None) -> dict:
-    """govukTag params for a grade, stored (a string) or from the engine."""
-    if grade is None:
-        return {"text": "Not graded", "classes": "govuk-tag--grey"}
-    grade = Grade(grade)
-    return {"text": grade.label, "classes": GRADE_TAG_CLASSES.get(grade.value, "")}
-
-
-def local_time(moment: datetime) -> str:
-    """A stored UTC time as people in England read it: 22 November 2026 at 9:42pm."""
-    local = moment.astimezone(ENGLAND)
-    return f"{local.day} {local:%B %Y} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def criterion_items(criteria, ticked: set[str]) -> list[dict]:
@@ -126,17 +100,17 @@ def my_audits():
 @bp.post("/assignments/<uuid:assignment_id>/audit")
 @allow(Role.AUDITOR)
 def start(assignment_id: uuid.UUID):
-    db = get_session()
     assignment = load_owned(Assignment, assignment_id)
     user = require_user()
     if assignment.auditor_id != user.id:
         abort(404)
-    try:
+
+    def do_start(db: Session) -> Done:
         audit = service.start_audit(db, assignment, user, configured_framework_file(current_app.config))
-    except service.AuditError as refusal:
-        return _refused(refusal, url_for("audits.my_audits"))
-    db.commit()
-    return redirect(url_for("audits.section", audit_id=audit.id, section=service.resume_section(db, audit)))
+        return Done(url_for("audits.section", audit_id=audit.id, section=service.resume_section(db, audit)))
+
+    return apply_change(do_start, refused=service.AuditError,
+                        when_refused=lambda refusal: _refused(refusal, url_for("audits.my_audits")))
 
 
 @bp.get("/audits/<uuid:audit_id>")
@@ -163,28 +137,26 @@ def section(audit_id: uuid.UUID, section: str):
 @allow(Role.AUDITOR)
 def save_section(audit_id: uuid.UUID, section: str):
     audit = _own_audit(audit_id)
-    db = get_session()
     form = SectionForm()
-    if form.validate_on_submit():
+
+    def save(db: Session) -> Done:
         moving_on = not form.save_for_later.data  # Enter in a checkbox presses the first button
-        try:
-            service.save_section(db, audit, section, form.criteria.data, form.comment.data, require_user(), moving_on=moving_on)
-        except service.AuditStateError as refusal:
+        service.save_section(db, audit, section, form.criteria.data, form.comment.data, require_user(), moving_on=moving_on)
+        if not moving_on:
+            return Done(url_for("audits.my_audits"), f"Section {section} saved. You can come back to it at any time from My audits.")
+        _previous, following = service.neighbours(framework_for_audit(db, audit), section)
+        if following is None:
+            return Done(url_for("audits.summary", audit_id=audit.id))
+        return Done(url_for("audits.section", audit_id=audit.id, section=following))
+
+    def refused(refusal: service.AuditError):
+        if isinstance(refusal, service.AuditStateError):
             return _refused(refusal, url_for("audits.summary", audit_id=audit.id))
-        except service.AuditError as refusal:
-            db.rollback()
-            getattr(form, refusal.field or "criteria").errors.append(str(refusal))
-        else:
-            db.commit()
-            if not moving_on:
-                flash(f"Section {section} saved. You can come back to it at any time from My audits.")
-                return redirect(url_for("audits.my_audits"))
-            _previous, following = service.neighbours(framework_for_audit(db, audit), section)
-            if following is None:
-                return redirect(url_for("audits.summary", audit_id=audit.id))
-            return redirect(url_for("audits.section", audit_id=audit.id, section=following))
-    # Re-render with exactly what was posted, so nothing typed is lost.
-    return _section_page(audit, section, form, status=400)
+        return show_on_form(form, refusal, default_field="criteria")
+
+    # Re-rendered with exactly what was posted, so nothing typed is lost.
+    return apply_change(save, form=form, refused=service.AuditError, when_refused=refused,
+                        page=lambda: _section_page(audit, section, form))
 
 
 @bp.get("/audits/<uuid:audit_id>/summary")
@@ -197,37 +169,31 @@ def summary(audit_id: uuid.UUID):
 @allow(Role.AUDITOR)
 def submit(audit_id: uuid.UUID):
     audit = _own_audit(audit_id)
-    db = get_session()
-    try:
+
+    def do_submit(db: Session) -> Done:
         service.submit_audit(db, audit, require_user())
-    except service.AuditError as refusal:
-        db.rollback()
-        return _summary_page(audit, refusal=str(refusal), status=409)
-    db.commit()
-    flash("Audit submitted. Thank you.")
-    return redirect(url_for("audits.summary", audit_id=audit.id))
+        return Done(url_for("audits.summary", audit_id=audit.id), "Audit submitted. Thank you.")
+
+    return apply_change(do_submit, refused=service.AuditError,
+                        when_refused=lambda refusal: _summary_page(audit, refusal=str(refusal), status=409))
 
 
 @bp.route("/audits/<uuid:audit_id>/reopen", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def reopen(audit_id: uuid.UUID):
     audit = load_owned(Audit, audit_id)
-    db = get_session()
     if audit.status != AuditStatus.SUBMITTED:
         return _refused(service.AuditStateError("Only a submitted audit can be reopened"),
                         url_for("audits.summary", audit_id=audit.id))
     form = ReopenForm()
-    if form.validate_on_submit():
-        try:
-            service.reopen_audit(db, audit, require_user(), form.reason.data)
-        except service.AuditError as refusal:
-            db.rollback()
-            form.reason.errors.append(str(refusal))
-        else:
-            db.commit()
-            flash("Audit reopened. The auditor can now change it and submit it again.")
-            return redirect(url_for("audits.summary", audit_id=audit.id))
-    return render_template("audits/reopen.html", form=form, audit=audit, plan=_plan_of(audit)), 400 if form.errors else 200
+
+    def do_reopen(db: Session) -> Done:
+        service.reopen_audit(db, audit, require_user(), form.reason.data)
+        return Done(url_for("audits.summary", audit_id=audit.id), "Audit reopened. The auditor can now change it and submit it again.")
+
+    return apply_change(do_reopen, form=form, refused=service.AuditError,
+                        when_refused=lambda refusal: show_on_form(form, refusal, default_field="reason"),
+                        page=lambda: render_template("audits/reopen.html", form=form, audit=audit, plan=_plan_of(audit)))
 
 
 def _readable_audit(audit_id: uuid.UUID) -> Audit:
@@ -255,7 +221,7 @@ def _editable(audit: Audit) -> bool:
     return audit.status == AuditStatus.DRAFT and service.is_the_auditor(get_session(), audit, current_user())
 
 
-def _section_page(audit: Audit, code: str, form: SectionForm, status: int = 200):
+def _section_page(audit: Audit, code: str, form: SectionForm):
     db = get_session()
     framework = framework_for_audit(db, audit)
     try:
@@ -280,7 +246,7 @@ def _section_page(audit: Audit, code: str, form: SectionForm, status: int = 200)
         previous=previous,
         editable=_editable(audit),
         idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
-    ), status
+    )
 
 
 def _summary_page(audit: Audit, refusal: str | None = None, status: int = 200):

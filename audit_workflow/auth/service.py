@@ -70,3 +70,11 @@ def active_users_with_role(db: Session, la_id: uuid.UUID, role: Role) -> list[Us
     candidates = db.exec(select(User).where(User.la_id == la_id, User.active, col(User.roles).contains(role.value))).all()
     # roles is a comma-separated list: the SQL filter narrows, has_role decides exactly.
     return sorted((user for user in candidates if user.has_role(role)), key=lambda user: user.email)
+
+
+def user_by_email(db: Session, email: str) -> User | None:
+    return db.exec(select(User).where(User.email == email)).first()
+
+
+def user_by_entra_object_id(db: Session, object_id: str) -> User | None:
+    return db.exec(select(User).where(User.entra_object_id == object_id)).first()

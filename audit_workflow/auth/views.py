@@ -1,13 +1,11 @@
 from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from sqlmodel import select
 
 from ..access import current_user, public, signed_in
 from ..db import get_session
-from . import entra
+from . import entra, service
 from .forms import SignInForm
-from .models import User
 from .passwords import verify_password
 from .sessions import end_session, record_failed_attempt, start_session, too_many_attempts
 
@@ -43,7 +41,7 @@ def sign_in():
             form.email.errors.append("Too many failed sign-in attempts. Wait 15 minutes and try again.")
             status = 429
         else:
-            user = db.exec(select(User).where(User.email == email)).first()
+            user = service.user_by_email(db, email)
             db.commit()  # ends the read (and any write lock) before the deliberately slow hash check
             if user is not None and user.active and verify_password(user.password_hash, form.password.data):
                 start_session(db, user, method="password")
@@ -80,9 +78,7 @@ def sign_out():
 @bp.get("/sign-in/microsoft")
 @public
 def entra_start():
-    settings = entra.settings()
-    if settings is None:
-        abort(404)
+    settings = _entra_settings()
     flow = entra.begin(settings, redirect_uri=url_for("auth.entra_callback", _external=True))
     session[FLOW_KEY] = flow
     session[NEXT_KEY] = _safe_next(request.args.get("next"))
@@ -92,9 +88,7 @@ def entra_start():
 @bp.get("/sign-in/microsoft/callback")
 @public
 def entra_callback():
-    settings = entra.settings()
-    if settings is None:
-        abort(404)
+    settings = _entra_settings()
     flow = session.pop(FLOW_KEY, None)
     next_url = session.pop(NEXT_KEY, None)
     if flow is None:
@@ -107,9 +101,9 @@ def entra_callback():
     object_id, email = entra.user_keys(claims)
     db = get_session()
     # The object id first: it never changes, while an email address can move to another person.
-    user = db.exec(select(User).where(User.entra_object_id == object_id)).first() if object_id else None
+    user = service.user_by_entra_object_id(db, object_id) if object_id else None
     if user is None and email:
-        user = db.exec(select(User).where(User.email == email)).first()
+        user = service.user_by_email(db, email)
         if user is not None and user.entra_object_id is not None and user.entra_object_id != object_id:
             current_app.logger.warning("Entra sign-in refused: the account is bound to another Entra user")
             return _refused("This account belongs to another Microsoft account. Ask your coordinator to check it.")
@@ -121,6 +115,14 @@ def entra_callback():
     start_session(db, user, method="entra")
     current_app.logger.info("signed in: user %s (entra)", user.id)
     return redirect(_safe_next(next_url))
+
+
+def _entra_settings():
+    """Microsoft sign-in's settings; its pages are not found when it is not set up."""
+    settings = entra.settings()
+    if settings is None:
+        abort(404)
+    return settings
 
 
 def _demo_context() -> dict:

@@ -12,11 +12,13 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from ..audits.models import Audit
-from ..auth.models import User
+from ..auth.models import Role, User
 from ..clock import today
+from ..natural_order import natural_key
 from ..plans.models import Plan
 from . import sampling
-from .models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan, SampleChange
+from .models import (ACTIVE_STATUSES, HELD_STATUSES, AllocationRun, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan,
+                     CycleStatus, SampleChange)
 from .allocating import held_per_auditor, unallocated_plan_ids
 from .plan_sample import register_size, target_size
 
@@ -65,7 +67,8 @@ def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> Cy
         .group_by(User.id, User.display_name, User.email)
         .order_by(User.display_name)
     ).all()
-    return CycleProgress(by_status, overdue, [AuditorProgress(*row) for row in rows])
+    by_auditor = sorted((AuditorProgress(*row) for row in rows), key=lambda auditor: natural_key(auditor.name))
+    return CycleProgress(by_status, overdue, by_auditor)
 
 
 def status_report(db: Session, cycle: AuditCycle, on: date | None = None) -> dict:
@@ -100,7 +103,7 @@ def plans_to_send(db: Session, cycle: AuditCycle) -> list[PlanToSend]:
                col(Assignment.plan_sent_at).is_(None))
         .order_by(User.display_name, Plan.system_id)
     ).all()
-    return [PlanToSend(*row) for row in rows]
+    return sorted((PlanToSend(*row) for row in rows), key=lambda item: (natural_key(item.auditor_name), natural_key(item.system_id)))
 
 
 def plans_sent_count(db: Session, cycle: AuditCycle) -> int:
@@ -226,7 +229,7 @@ def pool(db: Session, cycle: AuditCycle) -> list[PoolMember]:
         .where(CycleAuditor.cycle_id == cycle.id)
         .order_by(User.display_name)
     ).all()
-    return [PoolMember(*row) for row in rows]
+    return sorted((PoolMember(*row) for row in rows), key=lambda member: natural_key(member.name))
 
 
 def unallocated_plans(db: Session, cycle: AuditCycle) -> list[Plan]:
@@ -296,3 +299,34 @@ def assignments(db: Session, cycle: AuditCycle, status: str | None = None, audit
 def allocated(db: Session, cycle: AuditCycle, on: date | None = None) -> list[AssignmentRow]:
     """Plans held by an auditor (not declined or replaced), by System ID."""
     return [row for row in assignments(db, cycle, on=on) if row.status in HELD_STATUSES]
+
+
+# --- What the cycle pages list besides the progress of one cycle ---------------------------------
+
+
+def cycles_of(db: Session, la_id: uuid.UUID) -> list[AuditCycle]:
+    """The LA's cycles, the latest period first."""
+    return list(db.exec(select(AuditCycle).where(AuditCycle.la_id == la_id)
+                        .order_by(col(AuditCycle.period_start).desc(), AuditCycle.name)).all())
+
+
+def open_cycles(db: Session, la_id: uuid.UUID) -> list[AuditCycle]:
+    cycles = db.exec(select(AuditCycle).where(AuditCycle.la_id == la_id, AuditCycle.status == CycleStatus.OPEN)).all()
+    return sorted(cycles, key=lambda cycle: natural_key(cycle.name))
+
+
+def auditor_of_la(db: Session, la_id: uuid.UUID, user_id: uuid.UUID | None) -> User | None:
+    """The user, if there is one by that id in the LA (a list narrowed to one auditor)."""
+    user = db.get(User, user_id) if user_id else None
+    return user if user is not None and user.la_id == la_id else None
+
+
+def auditors_to_choose(db: Session, la_id: uuid.UUID) -> list[User]:
+    """The LA's active auditors, by name, to add to a cycle's pool."""
+    users = db.exec(select(User).where(User.la_id == la_id, User.active)).all()
+    return sorted((user for user in users if user.has_role(Role.AUDITOR)), key=lambda user: natural_key(user.display_name))
+
+
+def last_allocation_run(db: Session, cycle: AuditCycle) -> AllocationRun | None:
+    return db.exec(select(AllocationRun).where(AllocationRun.cycle_id == cycle.id)
+                   .order_by(col(AllocationRun.run_at).desc()).limit(1)).first()

@@ -23,9 +23,8 @@ from sqlmodel import Session, col, select
 from ..audits.models import Audit
 from ..auth.models import User
 from ..authorities.models import LocalAuthority
-from ..clock import ENGLAND
+from ..clock import ENGLAND, govuk_date
 from ..cycles.models import Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CyclePlan, CycleStatus
-from ..notifications.catalogue import long_date
 from ..notifications.outbox import queue_message
 from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
@@ -424,7 +423,7 @@ def describe_visit(db: Session, visit: FeedbackVisit) -> VisitView:
     return VisitView(questionnaire=questionnaire, answers=draft.get("answers", {}), comment=draft.get("comment", ""),
                      la_name=_la_name(db, visit.la_id), respondent_type=respondent_type, system_id=system_id,
                      helped=visit.helped_by_id is not None, easy_read_available=has_easy_read(respondent_type),
-                     closes_on=long_date(invitation.closes_at.astimezone(ENGLAND).date()))
+                     closes_on=govuk_date(invitation.closes_at.astimezone(ENGLAND).date()))
 
 
 def _save_draft(db: Session, visit: FeedbackVisit, answers: dict[str, str], comment: str) -> None:

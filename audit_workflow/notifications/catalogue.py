@@ -24,13 +24,10 @@ from typing import Any, Callable, Iterator, Mapping
 from jinja2 import FileSystemLoader, StrictUndefined, Template, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..clock import today
+from ..clock import govuk_date, govuk_date_time, today
 from ..resources import shipped_path
 
 DEFAULT_TEMPLATES_DIR = shipped_path("email_templates")
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
 
 
 @dataclass(frozen=True)
@@ -320,18 +317,11 @@ def _environment(templates_dir: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["long_date"] = long_date
-    environment.filters["long_date_time"] = long_date_time
+    # The pages' formatters (clock.py), so an email and the page it links to write a date alike.
+    environment.filters["long_date"] = govuk_date
+    environment.filters["long_date_time"] = govuk_date_time
     return environment
 
-
-def long_date(value: date) -> str:
-    """GOV.UK style, independent of the locale: 1 December 2026."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def long_date_time(value: datetime) -> str:
-    return f"{long_date(value)} at {value:%H:%M} UTC"
 
 
 def staff_context(config: Mapping[str, Any], la: Any, recipient_name: str, **fields) -> dict[str, Any]:

@@ -12,18 +12,18 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, or_, select
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from ..access import allow, require_user
-from ..auth.models import Role, User
-from ..clock import england_time, utcnow
+from ..auth.models import Role
+from ..clock import utcnow
 from ..db import get_session
 from ..web import navigation
+from ..web.changes import Done, apply_change
 from ..web.contributions import HEALTH_CHECKS
-from . import service
+from . import listing, service
 from .catalogue import message_kind
-from .models import Alert, MessageStatus, OutboxMessage
+from .models import MessageStatus, OutboxMessage
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
 
@@ -32,17 +32,6 @@ PAGE_SIZE = 50
 MAX_PAGE = 100_000
 DEVMAIL_SHOWN = 100
 RECENTLY_RESOLVED_SHOWN = 20
-
-STATUS_TAGS = {
-    MessageStatus.QUEUED: ("Queued", "govuk-tag--grey"),
-    MessageStatus.SENDING: ("Sending", "govuk-tag--light-blue"),
-    MessageStatus.RETRYING: ("Retrying", "govuk-tag--yellow"),
-    MessageStatus.SENT: ("Sent", "govuk-tag--green"),
-    MessageStatus.PERMANENT_FAILURE: ("Refused", "govuk-tag--red"),
-    MessageStatus.TECHNICAL_FAILURE: ("Failed", "govuk-tag--red"),
-    MessageStatus.BLOCKED: ("Blocked", "govuk-tag--orange"),
-    MessageStatus.CANCELLED: ("Cancelled", "govuk-tag--grey"),
-}
 
 navigation.register("Email alerts", "notifications.alerts", (Role.COORDINATOR, Role.ADMIN),
                     "Emails that could not be sent", order=70)
@@ -59,13 +48,8 @@ HEALTH_CHECKS["mail"] = mail_health
 
 @bp.context_processor
 def template_helpers():
-    return {"message_tag": message_tag, "recipient_role": recipient_role, "recipients_of": recipients_of,
-            "england_time": england_time, "can_retry": service.can_retry, "can_cancel": service.can_cancel}
-
-
-def message_tag(status: str) -> dict:
-    text, classes = STATUS_TAGS[MessageStatus(status)]
-    return {"text": text, "classes": classes}
+    return {"recipient_role": recipient_role, "recipients_of": recipients_of,
+            "can_retry": service.can_retry, "can_cancel": service.can_cancel}
 
 
 def recipient_role(message: OutboxMessage) -> str:
@@ -83,22 +67,16 @@ def recipients_of(message: OutboxMessage) -> list[str]:
 @allow(Role.ADMIN)
 def outbox():
     db = get_session()
-    visible = _visible_messages(require_user())
     status = request.args.get("status")
-    if status not in STATUS_TAGS:
+    if status not in set(MessageStatus):
         status = None
     page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
-    query = select(OutboxMessage).where(visible)
-    if status:
-        query = query.where(OutboxMessage.status == status)
-    rows = db.execute(
-        query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    ).scalars().all()
+    rows = listing.outbox_page(db, require_user(), status, page, PAGE_SIZE)
     return render_template(
         "notifications/outbox.html",
         messages=rows[:PAGE_SIZE],
-        counts=service.status_counts(db, visible),
-        statuses=list(STATUS_TAGS),
+        counts=service.status_counts(db, listing.visible_messages(require_user())),
+        statuses=list(MessageStatus),
         status=status,
         page=page,
         has_next=len(rows) > PAGE_SIZE,
@@ -116,7 +94,7 @@ def message(message_id: uuid.UUID):
 @allow(Role.ADMIN)
 def retry(message_id: uuid.UUID):
     outbox_message = _visible_message(message_id)
-    return _act(outbox_message, lambda db: service.retry_message(db, outbox_message, require_user(), utcnow()),
+    return _change_message(outbox_message, lambda db: service.retry_message(db, outbox_message, require_user(), utcnow()),
                 "The email will be sent again.")
 
 
@@ -124,19 +102,17 @@ def retry(message_id: uuid.UUID):
 @allow(Role.ADMIN)
 def cancel(message_id: uuid.UUID):
     outbox_message = _visible_message(message_id)
-    return _act(outbox_message, lambda db: service.cancel_message(db, outbox_message), "The email was cancelled.")
+    return _change_message(outbox_message, lambda db: service.cancel_message(db, outbox_message), "The email was cancelled.")
 
 
-def _act(outbox_message: OutboxMessage, action, done: str):
-    db = get_session()
-    try:
+def _change_message(outbox_message: OutboxMessage, action, done: str):
+    """Retry or cancel: a message no longer in a state that allows it is a 409 saying why."""
+    def change(db) -> Done:
         action(db)
-    except service.OutboxActionRefused as refusal:
-        db.rollback()
-        return _message_page(outbox_message, refusal=str(refusal), status=409)
-    db.commit()
-    flash(done)
-    return redirect(url_for("notifications.message", message_id=outbox_message.id))
+        return Done(url_for("notifications.message", message_id=outbox_message.id), done)
+
+    return apply_change(change, refused=service.OutboxActionRefused,
+                        when_refused=lambda refusal: _message_page(outbox_message, refusal=str(refusal), status=409))
 
 
 def _message_page(outbox_message: OutboxMessage, refusal: str | None = None, status: int = 200):
@@ -144,19 +120,12 @@ def _message_page(outbox_message: OutboxMessage, refusal: str | None = None, sta
         "notifications/message.html",
         message=outbox_message,
         refusal=refusal,
-        in_dev_mailbox=_in_dev_mailbox(outbox_message),
+        in_dev_mailbox=listing.in_dev_mailbox(outbox_message),
     ), status
 
 
-def _visible_messages(user: User):
-    # Only admins reach the outbox: their LA's messages and those of no LA.
-    return or_(OutboxMessage.la_id == user.la_id, OutboxMessage.la_id.is_(None))
-
-
 def _visible_message(message_id: uuid.UUID) -> OutboxMessage:
-    found = get_session().execute(
-        select(OutboxMessage).where(OutboxMessage.id == message_id, _visible_messages(require_user()))
-    ).scalar_one_or_none()
+    found = listing.visible_message(get_session(), require_user(), message_id)
     if found is None:
         abort(404)
     return found
@@ -165,21 +134,10 @@ def _visible_message(message_id: uuid.UUID) -> OutboxMessage:
 # --- Development mailbox -------------------------------------------------------------------------
 
 
-def _in_dev_mailbox(outbox_message: OutboxMessage) -> bool:
-    return (outbox_message.provider_id or "").startswith("devmail:") and outbox_message.purged_at is None
-
-
 @bp.get("/dev/mailbox")
 @allow(Role.ADMIN)
 def dev_mailbox():
-    delivered = get_session().execute(
-        select(OutboxMessage)
-        .where(_visible_messages(require_user()), OutboxMessage.provider_id.startswith("devmail:"),
-               OutboxMessage.purged_at.is_(None))
-        .order_by(OutboxMessage.sent_at.desc())
-        .limit(DEVMAIL_SHOWN)
-    ).scalars().all()
-    return render_template("notifications/dev_mailbox.html", messages=delivered,
+    return render_template("notifications/dev_mailbox.html", messages=listing.dev_mailbox(get_session(), require_user(), DEVMAIL_SHOWN),
                            transport=current_app.config["MAIL_TRANSPORT"], shown=DEVMAIL_SHOWN)
 
 
@@ -187,7 +145,7 @@ def dev_mailbox():
 @allow(Role.ADMIN)
 def dev_mailbox_message(devmail_id: uuid.UUID):
     delivered = _visible_message(devmail_id)
-    if not _in_dev_mailbox(delivered):
+    if not listing.in_dev_mailbox(delivered):
         abort(404)
     return render_template("notifications/dev_message.html", message=delivered)
 
@@ -199,33 +157,21 @@ def dev_mailbox_message(devmail_id: uuid.UUID):
 @allow(Role.COORDINATOR, Role.ADMIN)
 def alerts():
     db = get_session()
-    visible = _visible_alerts(require_user())
-    open_alerts = db.execute(
-        select(Alert).where(visible, Alert.resolved_at.is_(None)).order_by(Alert.created_at.desc())
-    ).scalars().all()
-    resolved = db.execute(
-        select(Alert).where(visible, Alert.resolved_at.is_not(None)).order_by(Alert.resolved_at.desc()).limit(RECENTLY_RESOLVED_SHOWN)
-    ).scalars().all()
-    return render_template("notifications/alerts.html", open_alerts=open_alerts, resolved=resolved,
-                           is_admin=require_user().has_role(Role.ADMIN))
+    user = require_user()
+    return render_template("notifications/alerts.html", open_alerts=listing.open_alerts(db, user),
+                           resolved=listing.recently_resolved_alerts(db, user, RECENTLY_RESOLVED_SHOWN),
+                           is_admin=user.has_role(Role.ADMIN))
 
 
 @bp.post("/alerts/<uuid:alert_id>/resolve")
 @allow(Role.COORDINATOR, Role.ADMIN)
 def resolve_alert(alert_id: uuid.UUID):
-    db = get_session()
-    alert = db.execute(select(Alert).where(Alert.id == alert_id, _visible_alerts(require_user()))).scalar_one_or_none()
+    alert = listing.visible_alert(get_session(), require_user(), alert_id)
     if alert is None:
         abort(404)
-    service.resolve_alert(db, alert, require_user(), utcnow())
-    db.commit()
-    flash("Alert marked as resolved.")
-    return redirect(url_for("notifications.alerts"))
 
+    def resolve(db) -> Done:
+        service.resolve_alert(db, alert, require_user(), utcnow())
+        return Done(url_for("notifications.alerts"), "Alert marked as resolved.")
 
-def _visible_alerts(user: User):
-    """Coordinators: their LA's coordinator alerts. Admins: all their LA's alerts, and those of no LA."""
-    own = Alert.la_id == user.la_id
-    if user.has_role(Role.ADMIN):
-        return or_(own, Alert.la_id.is_(None))
-    return and_(own, Alert.audience == Role.COORDINATOR.value)
+    return apply_change(resolve)

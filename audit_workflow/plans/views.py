@@ -84,13 +84,6 @@ class RegisterFilterForm(FlaskForm):
                 if getattr(self, name).data in {choice.value for choice in getattr(self, name).choices if choice.value}}
 
 
-@bp.app_context_processor
-def plan_vocabulary():
-    """Plan codes as people read them, on any page that shows plans."""
-    return {"key_stage_label": reference.key_stage_label, "need_label": reference.need_label,
-            "setting_type_label": reference.setting_type_label, "plan_type_label": reference.plan_type_label}
-
-
 def _pagination(page: service.RegisterPage, filters: dict[str, str]) -> dict:
     """govukPagination params: first, last, and the pages either side of the current one."""
     def href(number: int) -> str:

@@ -3,7 +3,6 @@ heartbeat and lease holder, the last run of each job, and anything that needs ac
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,7 +11,7 @@ from sqlmodel import Session, select
 
 from ..access import allow
 from ..auth.models import Role
-from ..clock import england_time, utcnow
+from ..clock import govuk_date_time, utcnow
 from ..db import describe_error, get_session
 from ..web import navigation
 from ..web.contributions import HEALTH_CHECKS
@@ -56,7 +55,7 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
     live = lease is not None and lease.expires_at > now
     alerts = []
     if not live:
-        since = f"since {england_time(lease.heartbeat_at, seconds=True)}" if lease else "ever"
+        since = f"since {govuk_date_time(lease.heartbeat_at, seconds=True)}" if lease else "ever"
         alerts.append(Alert("no_heartbeat", f"No scheduler is running: there has been no heartbeat {since}. Emails are not being sent."))
     for job in JOBS:
         run = runs.get(job.id)
@@ -66,7 +65,7 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
     for job in JOBS:
         run = runs.get(job.id)
         if run and run.status == RunStatus.FAILED:
-            alerts.append(Alert(f"{job.id}_failed", f"The last {job.id} run failed at {england_time(run.finished_at, seconds=True)}: {run.error}"))
+            alerts.append(Alert(f"{job.id}_failed", f"The last {job.id} run failed at {govuk_date_time(run.finished_at, seconds=True)}: {run.error}"))
         if run and run.warning:
             alerts.append(Alert(f"{job.id}_warning", f"{job.id}: {run.warning}"))
     return SchedulerStatus(
@@ -84,7 +83,6 @@ def scheduler_status(db: Session, now: datetime) -> SchedulerStatus:
 def status():
     return render_template(
         "scheduler/status.html", status=scheduler_status(get_session(), utcnow()),
-        england_time=functools.partial(england_time, seconds=True),
         heartbeat_every=heartbeat_seconds(current_app.config), handover_within=handover_seconds(current_app.config),
     )
 

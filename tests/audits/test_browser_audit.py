@@ -81,3 +81,30 @@ def test_an_auditor_audits_a_plan_from_start_to_submission(browser, server_url, 
     db.refresh(audit)
     assert (audit.status, audit.overall_grade) == (AuditStatus.SUBMITTED, expected.overall.value)
     context.close()
+
+
+def test_my_audits_fits_a_phone_screen_with_labels_and_system_ids_on_one_line(browser, server_url, world, db):  # noqa: F811
+    from tests.factories import make_assignment, make_cycle, make_plan
+
+    la, auditor = world.las["own"], world.user("auditor")
+    cycle = make_cycle(db, la, name="Autumn 2026 EHCP quality audit")
+    for number, need in enumerate(("SLCN", "SEMH", "ASD")):
+        plan = make_plan(db, la, system_id=f"MOSAIC-2026-00{number}", primary_need=need, setting_type="special_academy_free",
+                         setting_name="Hillside Academy Special School")
+        make_assignment(db, cycle, plan, auditor)
+    db.commit()
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    sign_in_page(page, server_url, auditor.email, TEST_PASSWORD)
+    page.goto(f"{server_url}/my-audits")
+
+    expect(page.get_by_text("Speech, language and communication needs")).to_be_visible()
+    cycle_cell = page.locator('td[data-label="Cycle"]').first
+    expect(cycle_cell).to_have_text("Autumn 2026 EHCP quality audit")
+    assert cycle_cell.evaluate("e => getComputedStyle(e, '::before').content") == '"Cycle: "'  # each cell says what it is
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no scrolling sideways
+    widest = page.evaluate("Math.max(...[...document.querySelectorAll('main *')].map(e => e.getBoundingClientRect().right))")
+    assert widest <= 375
+    for system_id in page.locator(".app-system-id").all():
+        assert system_id.evaluate("e => e.getClientRects().length") == 1  # one line: not broken at a hyphen
+    context.close()

@@ -80,7 +80,11 @@ def test_my_audits_lists_the_auditors_own_plans_with_what_to_do_next(db, world, 
 
     assert "LATE-1" in html and "BEGUN-2" in html and "NOT-MINE-3" not in html
     assert tags(html) == ["Not started", "Overdue", "In progress"]
-    assert "KS4" in html and "SLCN" in html and "6 January 2020" in html
+    # Codes as people read them, and the cycle each plan is audited in.
+    assert "Key stage 4" in html and "Speech, language and communication needs" in html and "6 January 2020" in html
+    assert ">KS4<" not in html and ">SLCN<" not in html
+    assert html.count('data-label="Cycle">Autumn 2026</td>') == 2
+    assert '<span class="app-system-id">LATE-1</span>' in html  # kept on one line
     assert "Start<span class=\"govuk-visually-hidden\"> audit of LATE-1" in html
     assert f'href="/audits/{begun.id}">Continue' in html
     # Only a plan not yet started can be declined (it goes back to the coordinator's queue).

@@ -100,13 +100,16 @@ def test_the_reminder_calendar_shows_who_is_chased_with_what_and_when(sign_in_as
     calendar = re.search(r'data-testid="chase-calendar".*?</table>', page, re.S).group(0)
     rows = re.findall(r'<time datetime="([\d-]+)">.*?</time></td>\s*<td class="govuk-table__cell">([^<]+)</td>\s*'
                       r'<td class="govuk-table__cell">([^<]+)</td>', calendar)
-    # Active ones only: Anna's two and Ben's not started one, each with a reminder, due, overdue and escalation emails.
-    assert ("2026-10-28", "Reminder to the auditor", anna.email) in rows
+    # Active ones only: Anna's two and Ben's not started one, each with a reminder, due, overdue and escalation emails;
+    # from today on, as a day that has passed is no longer planned (Anna's reminder on 28 October).
+    assert ("2026-10-28", "Reminder to the auditor", anna.email) not in rows and "2026-10-28" not in page
+    assert min(day for day, _, _ in rows) >= "2026-11-02"
     assert ("2026-11-20", "Due today, to the auditor", anna.email) in rows
     assert ("2026-11-20", "Due today, to the auditor", ben.email) in rows
     assert ("2026-11-06", "Escalation to the coordinators", anna.email) in rows
     assert {email for _, _, email in rows} == {anna.email, ben.email}
-    assert sum(1 for _, kind, _ in rows if kind.startswith("Due today")) == 3
+    # Anna's overdue one was due on 30 October, before today: its "due today" email is not planned any more.
+    assert sum(1 for _, kind, _ in rows if kind.startswith("Due today")) == 2
     assert f"{len(rows)} emails planned" in page
 
 

@@ -8,11 +8,11 @@ from datetime import date
 import jinja2
 import pytest
 
+from audit_workflow.clock import govuk_date
 from audit_workflow.notifications.catalogue import (
     KINDS,
     DisallowedField,
     context_leaves,
-    long_date,
     message_kind,
     render_message,
     sample_context,
@@ -80,7 +80,7 @@ def test_the_assignment_email_lists_every_plan_once_and_says_the_plan_comes_sepa
     for plan in context["assignments"]:
         for part in (message.html, message.text):
             assert part.count(plan["system_id"]) == 1
-            for detail in (plan["key_stage"], plan["setting_type"], plan["primary_need"], long_date(plan["due_date"])):
+            for detail in (plan["key_stage"], plan["setting_type"], plan["primary_need"], govuk_date(plan["due_date"])):
                 assert detail in part
     assert "Oak Primary" in message.text and "Setting: not recorded (Further education)" in message.text
     assert "The plans are not in this email. Sam Okafor will send them to you separately" in message.text
@@ -195,7 +195,7 @@ def test_sample_dates_follow_the_day_asked_for_and_samples_are_copies():
 
 
 def test_dates_are_written_the_gov_uk_way():
-    assert long_date(date(2026, 12, 1)) == "1 December 2026"
+    assert govuk_date(date(2026, 12, 1)) == "1 December 2026"
 
 
 # Every name an email may carry, and whose it is: staff, the LA, the cycle, the service, a setting.

@@ -236,6 +236,6 @@ def test_the_health_check_counts_waiting_and_failed_mail(db, world, client):
 
 
 def test_status_tags_cover_every_status():
-    from audit_workflow.notifications.views import STATUS_TAGS
+    from audit_workflow.web.filters import STATUS_TAGS
 
-    assert set(STATUS_TAGS) == set(MessageStatus)
+    assert set(MessageStatus) <= set(STATUS_TAGS)
