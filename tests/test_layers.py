@@ -25,6 +25,7 @@ PURE_MODULES = [
     "audit_workflow.cycles.chase_rules",
     "audit_workflow.notifications.privacy",
     "audit_workflow.notifications.retry",
+    "audit_workflow.natural_order",
 ]
 
 # What a pure module may not reach, directly or through other modules.
