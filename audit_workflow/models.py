@@ -6,4 +6,5 @@ from .authorities.models import ClosureDay, LocalAuthority  # noqa: F401
 from .cycles.models import AllocationRun, Assignment, AuditCycle, CycleAuditor, CyclePlan, SampleChange  # noqa: F401
 from .notifications.models import Alert, MailSendSlot, MailThrottle, OutboxMessage  # noqa: F401
 from .plans.models import Plan, PlanImport  # noqa: F401
+from .reports.models import BenchmarkFigure, ContextFigure, StatisticalNeighbour  # noqa: F401
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401
