@@ -12,6 +12,7 @@ BLUEPRINTS = [
     "audit_workflow.cycles.views",
     "audit_workflow.scheduler.views",
     "audit_workflow.notifications.views",
+    "audit_workflow.reports.views",
 ]
 
 COMMANDS = [
@@ -21,4 +22,5 @@ COMMANDS = [
     "audit_workflow.scheduler.commands:scheduler_command",
     "audit_workflow.scheduler.commands:run_job_command",
     "audit_workflow.notifications.commands:mail_cli",
+    "audit_workflow.reports.cycle_report.commands:report_command",
 ]

@@ -7,4 +7,5 @@ from .cycles.models import AllocationRun, Assignment, AuditCycle, CycleAuditor, 
 from .notifications.models import Alert, MailSendSlot, MailThrottle, OutboxMessage  # noqa: F401
 from .plans.models import Plan, PlanImport  # noqa: F401
 from .reports.models import BenchmarkFigure, ContextFigure, StatisticalNeighbour  # noqa: F401
+from .reports.cycle_report.models import CycleReportJob, CycleReportText  # noqa: F401
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401
