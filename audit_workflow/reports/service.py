@@ -1,0 +1,259 @@
+"""The reports' use cases: one LA's results under a filter, compared with its previous cycle and with
+benchmarks; loading published figures; the LA's benchmarking opt-in.
+
+The cycle report builds on report() and cycle_results(), so its figures are the page's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+
+from sqlmodel import Session, col, delete, select
+
+from ..audits.frameworks import active_framework
+from ..authorities.models import LocalAuthority
+from ..cycles.models import AuditCycle
+from ..framework import Framework
+from . import queries
+from .aggregates import (
+    HEALTH_FOCUS,
+    OVERALL,
+    SOCIAL_CARE_FOCUS,
+    CycleComparison,
+    Distribution,
+    MissedCriterion,
+    compare,
+    compare_distributions,
+    distributions,
+    focus,
+    good_criteria_ids,
+    most_missed,
+    published_distribution,
+)
+from .benchmarking import BenchmarkFileError, pooled_distribution, read_benchmark_file, read_context_file, read_neighbours_file
+from .filters import ReportFilter
+from .models import BenchmarkFigure, ContextFigure, StatisticalNeighbour
+from .statistics import ShareComparison
+
+
+@dataclass(frozen=True)
+class Results:
+    """One group of audits: every distribution, the focus sections and the criteria most missed."""
+
+    distributions: dict[str, Distribution]
+    missed: dict[str, list[MissedCriterion]]
+    agreed_audits: int  # audits in which moderation's agreed grade replaced the auditor's
+
+    @property
+    def overall(self) -> Distribution:
+        return self.distributions[OVERALL]
+
+    @property
+    def sections(self) -> list[Distribution]:
+        return [distribution for code, distribution in self.distributions.items() if code != OVERALL]
+
+    @property
+    def health(self) -> list[Distribution]:
+        return focus(self.distributions, HEALTH_FOCUS)
+
+    @property
+    def social_care(self) -> list[Distribution]:
+        return focus(self.distributions, SOCIAL_CARE_FOCUS)
+
+
+def results(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, framework: Framework | None = None) -> Results:
+    framework = framework or active_framework(db, la_id)[1]
+    counts = queries.grade_counts(db, la_id, report_filter)
+    tallies = queries.criterion_tallies(db, la_id, report_filter, good_criteria_ids(framework))
+    return Results(distributions(counts, framework), most_missed(framework, tallies),
+                   queries.agreed_count(db, la_id, report_filter))
+
+
+def cycle_results(db: Session, cycle: AuditCycle, report_filter: ReportFilter | None = None) -> Results:
+    """A cycle's results (for the cycle report), optionally narrowed by the other filters."""
+    return results(db, cycle.la_id, (report_filter or ReportFilter()).with_cycle(cycle.id))
+
+
+def previous_cycle(db: Session, cycle: AuditCycle) -> AuditCycle | None:
+    """The LA's cycle with results whose period started last before this one's."""
+    earlier = [cycle_id for cycle_id in queries.cycles_with_results(db, cycle.la_id) if cycle_id != cycle.id]
+    candidates = [db.get(AuditCycle, cycle_id) for cycle_id in earlier]
+    before = [other for other in candidates if other.period_start < cycle.period_start]
+    return before[0] if before else None
+
+
+@dataclass(frozen=True)
+class CycleChange:
+    earlier: AuditCycle
+    later: AuditCycle
+    comparison: CycleComparison
+
+
+def compare_with_previous(db: Session, la_id: uuid.UUID, report_filter: ReportFilter,
+                          framework: Framework | None = None) -> CycleChange | None:
+    """The filtered results of the chosen cycle (or the latest with results) against the cycle
+    before it, under the same other filters; None when there is no earlier cycle."""
+    if report_filter.cycle:
+        later = db.get(AuditCycle, report_filter.cycle)
+        if later is None or later.la_id != la_id:
+            return None
+    else:
+        latest = queries.cycles_with_results(db, la_id)
+        if not latest:
+            return None
+        later = db.get(AuditCycle, latest[0])
+    earlier = previous_cycle(db, later)
+    if earlier is None:
+        return None
+    first = distributions(queries.grade_counts(db, la_id, report_filter.with_cycle(earlier.id)), framework)
+    second = distributions(queries.grade_counts(db, la_id, report_filter.with_cycle(later.id)), framework)
+    return CycleChange(earlier, later, compare_distributions(first, second, earlier.name, later.name))
+
+
+# Benchmarks --------------------------------------------------------------------------------------
+
+SCOPE_LABELS = {
+    queries.NATIONAL: "Other LAs in England that share their results",
+    queries.REGIONAL: "Other LAs in your region that share their results",
+    queries.NEIGHBOURS: "Your statistical neighbours that share their results",
+}
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    label: str
+    source: str | None  # for published figures: who published them
+    distribution: Distribution | None  # None: hidden (too few LAs) or no plan counts published
+    percents: dict[str, float] | None  # published shares, when only percentages are known
+    comparison: ShareComparison | None
+    hidden_reason: str | None = None
+
+
+def benchmark_filter(db: Session, report_filter: ReportFilter) -> ReportFilter:
+    """Other LAs have other cycles: a chosen cycle stands for its period (within any dates chosen)."""
+    if not report_filter.cycle:
+        return report_filter
+    cycle = db.get(AuditCycle, report_filter.cycle)
+    start = max(filter(None, (report_filter.submitted_from, cycle.period_start)))
+    end = min(filter(None, (report_filter.submitted_to, cycle.period_end)))
+    return replace(report_filter, cycle=None, submitted_from=start, submitted_to=end)
+
+
+def benchmarks(db: Session, la: LocalAuthority, report_filter: ReportFilter, own: Distribution) -> list[Benchmark]:
+    """Pooled figures from other opted-in LAs (only for an LA that opted in itself, and only from
+    at least MIN_CONTRIBUTORS LAs), then published figures loaded by the admin."""
+    found: list[Benchmark] = []
+    if la.benchmark_opt_in:
+        scopes = [queries.NATIONAL, queries.REGIONAL] + ([queries.NEIGHBOURS] if queries.has_neighbours(db, la.id) else [])
+        others_filter = benchmark_filter(db, report_filter)
+        for scope in scopes:
+            pooled = queries.pooled_counts(db, la, others_filter, scope)
+            distribution = pooled_distribution(pooled.rows, pooled.contributors, OVERALL, SCOPE_LABELS[scope])
+            if distribution is None:
+                found.append(Benchmark(SCOPE_LABELS[scope], None, None, None, None,
+                                       hidden_reason="Not shown: fewer than 5 LAs contribute to this figure."))
+            else:
+                found.append(Benchmark(SCOPE_LABELS[scope], None, distribution, None,
+                                       compare(distribution, own, SCOPE_LABELS[scope].lower(), "your LA")))
+    for source, percents, plans in published_overall(db, la.id):
+        distribution = published_distribution(OVERALL, source, percents, plans) if plans else None
+        comparison = compare(distribution, own, "the published figure", "your LA") if distribution else None
+        found.append(Benchmark("Published figure", source, distribution, percents, comparison))
+    return found
+
+
+def published_overall(db: Session, la_id: uuid.UUID) -> list[tuple[str, dict[str, float], int | None]]:
+    """(source, grade -> percent, plans) of each published overall benchmark the LA may see."""
+    rows = db.exec(
+        select(BenchmarkFigure).where(BenchmarkFigure.section_code == OVERALL,
+                                      (col(BenchmarkFigure.la_id).is_(None)) | (BenchmarkFigure.la_id == la_id))
+        .order_by(BenchmarkFigure.source)
+    ).all()
+    by_source: dict[str, tuple[dict[str, float], int | None]] = {}
+    for row in rows:
+        percents, plans = by_source.setdefault(row.source, ({}, row.plans))
+        percents[row.grade] = row.percent
+    return [(source, percents, plans) for source, (percents, plans) in by_source.items()]
+
+
+def load_benchmark_file(db: Session, text: str) -> int:
+    """Store published figures; each source in the file replaces that source's earlier figures."""
+    rows = read_benchmark_file(text)
+    la_ids = _la_ids(db, {row.la_code for row in rows if row.la_code})
+    db.exec(delete(BenchmarkFigure).where(col(BenchmarkFigure.source).in_({row.source for row in rows})))
+    for row in rows:
+        db.add(BenchmarkFigure(la_id=la_ids[row.la_code] if row.la_code else None, source=row.source,
+                               section_code=row.section_code, grade=row.grade.value, percent=row.percent, plans=row.plans))
+    db.flush()
+    return len(rows)
+
+
+def load_neighbours_file(db: Session, text: str) -> int:
+    """Store statistical neighbours; each LA in the file gets exactly the neighbours it lists."""
+    rows = read_neighbours_file(text)
+    la_ids = _la_ids(db, {row.la_code for row in rows}, unknown_ok=True)
+    known = [row for row in rows if row.la_code in la_ids]
+    db.exec(delete(StatisticalNeighbour).where(col(StatisticalNeighbour.la_id).in_(set(la_ids.values()))))
+    for row in known:
+        db.add(StatisticalNeighbour(la_id=la_ids[row.la_code], neighbour_code=row.neighbour_code, rank=row.rank))
+    db.flush()
+    return len(known)
+
+
+def load_context_file(db: Session, text: str) -> int:
+    rows = read_context_file(text)
+    la_ids = _la_ids(db, {row.la_code for row in rows if row.la_code}, unknown_ok=True)
+    stored = 0
+    for row in rows:
+        if row.la_code and row.la_code not in la_ids:
+            continue  # an LA that does not use this service
+        la_id = la_ids.get(row.la_code) if row.la_code else None
+        db.exec(delete(ContextFigure).where(ContextFigure.la_id == la_id if la_id else col(ContextFigure.la_id).is_(None),
+                                            ContextFigure.measure == row.measure, ContextFigure.year == row.year))
+        db.add(ContextFigure(la_id=la_id, measure=row.measure, year=row.year, value=row.value, unit=row.unit,
+                             source=row.source))
+        stored += 1
+    db.flush()
+    return stored
+
+
+def context_figures(db: Session, la_id: uuid.UUID) -> list[ContextFigure]:
+    """The LA's and England's published context figures, by measure and year."""
+    return list(db.exec(
+        select(ContextFigure).where((col(ContextFigure.la_id).is_(None)) | (ContextFigure.la_id == la_id))
+        .order_by(ContextFigure.measure, col(ContextFigure.year).desc(), col(ContextFigure.la_id).is_(None))
+    ).all())
+
+
+def _la_ids(db: Session, codes: set[str], unknown_ok: bool = False) -> dict[str, uuid.UUID]:
+    found = dict(db.exec(select(LocalAuthority.code, LocalAuthority.id).where(col(LocalAuthority.code).in_(codes))).all()) if codes else {}
+    unknown = sorted(codes - set(found))
+    if unknown and not unknown_ok:
+        raise BenchmarkFileError(f"No LA in this service has the code {', '.join(unknown)}")
+    return found
+
+
+def set_benchmark_opt_in(db: Session, la: LocalAuthority, opt_in: bool) -> None:
+    la.benchmark_opt_in = opt_in
+    db.add(la)
+    db.flush()
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """Everything the reports page shows for one filter."""
+
+    results: Results
+    change: CycleChange | None
+    benchmarks: list[Benchmark]
+    context: list[ContextFigure]
+    cycles: list[queries.CycleChoice]
+
+
+def report_page(db: Session, la: LocalAuthority, report_filter: ReportFilter) -> ReportPage:
+    framework = active_framework(db, la.id)[1]
+    found = results(db, la.id, report_filter, framework)
+    return ReportPage(found, compare_with_previous(db, la.id, report_filter, framework),
+                      benchmarks(db, la, report_filter, found.overall), context_figures(db, la.id),
+                      queries.cycles(db, la.id))
