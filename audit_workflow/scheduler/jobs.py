@@ -36,6 +36,7 @@ from ..notifications.outbox import queue_message
 from ..notifications.service import purge_expired
 from ..outcome import JobOutcome
 from ..plans.models import Plan
+from ..reports.cycle_report.jobs import cycle_reports_job
 from ..workdays import BeyondHolidayData, WorkingCalendar
 from . import chase as rules
 from .models import JobRun, RunStatus, dialect_insert
@@ -456,6 +457,7 @@ JOBS: dict[str, Callable[..., JobOutcome]] = {
     "chase": chase,
     "weekly_digest": weekly_digest,
     "retention_purge": retention_purge,
+    "cycle_reports": cycle_reports_job,
 }
 
 

@@ -60,6 +60,7 @@ class ScheduledJob:
 TIMETABLE = [
     # The dispatcher stops each run within 25 seconds (dispatcher.JOB_MAX_SECONDS), so runs never overlap.
     ScheduledJob("dispatch_outbox", "Every 30 seconds", "interval", {"seconds": 30}),
+    ScheduledJob("cycle_reports", "Every 15 seconds: the cycle reports people asked for", "interval", {"seconds": 15}),
     # Hourly through the working day: a run missed at 07:05 (machine off) is made up the same day.
     # Reallocation first, so that the chase five minutes later reminds the new auditor, not the old.
     ScheduledJob("reallocate", "Weekdays, every hour from 07:00 to 17:00", "cron",

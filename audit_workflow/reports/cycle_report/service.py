@@ -13,10 +13,11 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import func, update
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ...audits.frameworks import parse_stored, shipped_framework
@@ -25,6 +26,7 @@ from ...authorities.models import LocalAuthority
 from ...clock import today, utcnow
 from ...cycles import progress
 from ...cycles.models import Assignment, AssignmentStatus, AuditCycle
+from ...db import session_scope
 from ...framework import Framework
 from ...notifications.privacy import personal_data_in
 from .. import aggregates, queries
@@ -41,6 +43,7 @@ TEXT_MAX_CHARS = 4000
 # A cycle with at most this many plans in its sample is written while the coordinator waits; a
 # bigger one goes to the scheduler's background job, which shows its progress.
 DIRECT_GENERATION_MAX_PLANS = 60
+ABANDONED_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,13 @@ def generate(db: Session, cycle: AuditCycle, format_name: str, on: date | None =
     return fmt.write(build_report(db, cycle, on)), report_filename(cycle, fmt)
 
 
+def generate_reading_only(engine: Engine, cycle_id: uuid.UUID, format_name: str) -> tuple[bytes, str]:
+    """generate() in a transaction of its own that only reads, so a request that would otherwise
+    hold SQLite's write lock does not keep other writers waiting while the file is written."""
+    with session_scope(engine) as db:
+        return generate(db, db.get(AuditCycle, cycle_id), format_name)
+
+
 # --- The coordinator's text ------------------------------------------------------------------------
 
 TOPICS = {focus.key: focus.title for focus in parts.FOCUS_AREAS} | {topic.key: topic.title for topic in parts.CONTEXT_TOPICS}
@@ -269,15 +279,20 @@ def latest_jobs(db: Session, cycle: AuditCycle, limit: int = 5) -> list[CycleRep
                         .order_by(col(CycleReportJob.requested_at).desc()).limit(limit)).all())
 
 
+def _claimable(now: datetime):
+    # A report still "running" long after it started was being written by a process that died.
+    return (CycleReportJob.status == ReportJobStatus.REQUESTED) | (
+        (CycleReportJob.status == ReportJobStatus.RUNNING) & (CycleReportJob.started_at < now - ABANDONED_AFTER))
+
+
 def claim_next(db: Session, now: datetime) -> CycleReportJob | None:
     """Take the oldest requested report: a conditional UPDATE, so two scheduler processes never
     both write the same report."""
-    candidate = db.exec(select(CycleReportJob.id).where(CycleReportJob.status == ReportJobStatus.REQUESTED)
+    candidate = db.exec(select(CycleReportJob.id).where(_claimable(now))
                         .order_by(CycleReportJob.requested_at).limit(1)).first()
     if candidate is None:
         return None
-    claimed = db.execute(update(CycleReportJob).where(CycleReportJob.id == candidate,
-                                                      CycleReportJob.status == ReportJobStatus.REQUESTED)
+    claimed = db.execute(update(CycleReportJob).where(CycleReportJob.id == candidate, _claimable(now))
                          .values(status=ReportJobStatus.RUNNING, started_at=now, progress=0))
     return db.get(CycleReportJob, candidate) if claimed.rowcount == 1 else None
 
@@ -293,6 +308,5 @@ def finish(db: Session, job_id: uuid.UUID, now: datetime, content: bytes | None 
         content=content, filename=filename, error=error[:500] if error else None))
 
 
-def requested_count(db: Session) -> int:
-    return db.exec(select(func.count()).select_from(CycleReportJob)
-                   .where(CycleReportJob.status == ReportJobStatus.REQUESTED)).one()
+def load_job(db: Session, job_id: uuid.UUID) -> CycleReportJob | None:
+    return db.get(CycleReportJob, job_id)
