@@ -23,5 +23,6 @@ COMMANDS = [
     "audit_workflow.scheduler.commands:scheduler_command",
     "audit_workflow.scheduler.commands:run_job_command",
     "audit_workflow.notifications.commands:mail_cli",
+    "audit_workflow.reports.commands:benchmark_cli",
     "audit_workflow.reports.cycle_report.commands:report_command",
 ]
