@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ...framework import SECTION_CODES, Framework, Grade
 from ...framework.model import GRADES_BEST_FIRST
-from ..aggregates import GOOD_OR_BETTER, HEALTH_FOCUS, OVERALL, SOCIAL_CARE_FOCUS, CycleComparison, Distribution
+from ..aggregates import GOOD_OR_BETTER, HEALTH_FOCUS, OVERALL, SOCIAL_CARE_FOCUS, CycleComparison, Distribution, MissedCriterion
 from ..statistics import count_text, p_value_text
 from .document import BarChart, Cell, Paragraph, Part, Percent, Series, Table
 
@@ -99,11 +99,13 @@ def distribution_rows(distribution: Distribution) -> tuple[tuple[Cell, ...], ...
 DISTRIBUTION_HEADER = ("Grade", "Plans", "Share", "95% interval from", "95% interval to")
 
 
-def overall_part(overall: Distribution) -> Part:
+def overall_part(overall: Distribution, agreed_audits: int = 0) -> Part:
     good = overall.good_or_better
+    agreed = (f" In {agreed_audits} of these audits the grades agreed in moderation are used in place of the auditor's."
+              if agreed_audits else "")
     return Part("overall", "Overall grades", (
         Paragraph(f"{overall.total} audits have an overall grade. {GOOD_OR_BETTER}: {good.text}"
-                  + (f", 95% interval {good.interval}." if good.interval else ".")),
+                  + (f", 95% interval {good.interval}." if good.interval else ".") + agreed),
         BarChart("Overall grades", GRADE_LABELS, (Series("Plans", overall.counts),), PLANS),
         Table("Overall grades with 95% intervals", DISTRIBUTION_HEADER, distribution_rows(overall)),
     ))
@@ -178,6 +180,20 @@ def sections_part(distributions: Mapping[str, Distribution]) -> Part:
     ))
 
 
+def missed_part(missed: Mapping[str, Sequence[MissedCriterion]]) -> Part | None:
+    """The Good criteria most often left unticked in each section; None when none was missed."""
+    rows = tuple((item.section_code, item.text + (" (core)" if item.core else ""), item.missed, item.audits,
+                  Percent(item.missed / item.audits))
+                 for items in missed.values() for item in items)
+    if not rows:
+        return None
+    return Part("missed", "Criteria most often missed", (
+        Paragraph("In each section, the Good criteria most often not met in the audits that graded it. A core "
+                  "criterion must be met for the section to be Good."),
+        Table("Good criteria most often missed", ("Section", "Criterion", "Missed in", "Of audits", "Share"), rows),
+    ))
+
+
 def suggested_recommendation(focus: Focus, distributions: Mapping[str, Distribution], framework: Framework) -> str:
     """Wording the coordinator starts from: each section's share below Good and the framework's
     description of what good looks like for it."""
@@ -207,3 +223,31 @@ def context_part(texts: Mapping[str, str]) -> Part | None:
     blocks = tuple(Paragraph(texts[topic.key].strip(), topic.title) for topic in CONTEXT_TOPICS
                    if texts.get(topic.key, "").strip())
     return Part("context", "Context for Ofsted and CQC", blocks) if blocks else None
+
+
+def benchmark_part(own: Distribution, benchmarks: Sequence) -> Part | None:
+    """This cycle against the benchmarks the reports page shows (reports.service.Benchmark): each
+    in plain words, and the shares side by side. None when the LA has no benchmark to show."""
+    if not benchmarks:
+        return None
+    sentences, series = [], [Series("This cycle", _percents(own))]
+    for benchmark in benchmarks:
+        name = f"{benchmark.label} ({benchmark.source})" if benchmark.source else benchmark.label
+        if benchmark.hidden_reason:
+            sentences.append(Paragraph(benchmark.hidden_reason, name))
+            continue
+        if benchmark.distribution is not None:
+            series.append(Series(benchmark.source or benchmark.label, _percents(benchmark.distribution)))
+        else:
+            shares = tuple(benchmark.percents.get(grade.value, 0.0) for grade in GRADES_BEST_FIRST)
+            series.append(Series(benchmark.source or benchmark.label, shares))
+        sentences.append(Paragraph(benchmark.comparison.sentence if benchmark.comparison else
+                                   "Published as percentages without the number of plans, so no test of the "
+                                   "difference can be made.", name))
+    blocks = [*sentences]
+    if len(series) > 1:
+        blocks.append(BarChart("Overall grades against the benchmarks", GRADE_LABELS, tuple(series), PERCENT_OF_PLANS))
+        blocks.append(Table("Overall grades against the benchmarks (% of plans)", ("Grade", *(item.name for item in series)),
+                            tuple((label, *(Percent(item.values[index] / 100) for item in series))
+                                  for index, label in enumerate(GRADE_LABELS))))
+    return Part("benchmark", "Benchmark", tuple(blocks))

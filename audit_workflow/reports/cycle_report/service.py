@@ -20,16 +20,16 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from ...audits.frameworks import parse_stored, shipped_framework
-from ...audits.models import Audit, AuditStatus, FrameworkVersion
+from ...audits.frameworks import active_framework
 from ...authorities.models import LocalAuthority
 from ...clock import today, utcnow
 from ...cycles import progress
-from ...cycles.models import Assignment, AssignmentStatus, AuditCycle
+from ...cycles.models import AssignmentStatus, AuditCycle
 from ...db import session_scope
 from ...framework import Framework
 from ...notifications.privacy import personal_data_in
-from .. import aggregates, queries
+from .. import aggregates
+from .. import service as reports
 from ..aggregates import OVERALL, Distribution
 from ..filters import ReportFilter
 from . import parts
@@ -80,55 +80,35 @@ def report_format(name: str) -> ReportFormat:
 # --- The figures ----------------------------------------------------------------------------------
 
 
-def cycle_framework(db: Session, cycle: AuditCycle) -> Framework:
-    """The framework the cycle's audits were graded under (the latest submitted audit's), else the
-    LA's active one, else the shipped default; read only, so a GET never stores a framework."""
-    row = db.exec(
-        select(FrameworkVersion).join(Audit, Audit.framework_version_id == FrameworkVersion.id)
-        .join(Assignment, Assignment.id == Audit.assignment_id)
-        .where(Assignment.cycle_id == cycle.id, Audit.status == AuditStatus.SUBMITTED)
-        .order_by(col(Audit.submitted_at).desc()).limit(1)
-    ).first() or db.exec(
-        select(FrameworkVersion).where(FrameworkVersion.la_id == cycle.la_id, FrameworkVersion.active)
-    ).first()
-    return parse_stored(row.content) if row is not None else shipped_framework()[0]
-
-
-def previous_cycle(db: Session, cycle: AuditCycle) -> AuditCycle | None:
-    """The LA's latest cycle with results that started before this one."""
-    earlier = set(db.exec(select(AuditCycle.id).where(AuditCycle.la_id == cycle.la_id,
-                                                      AuditCycle.period_start < cycle.period_start)).all())
-    latest = next((cycle_id for cycle_id in queries.cycles_with_results(db, cycle.la_id) if cycle_id in earlier), None)
-    return db.get(AuditCycle, latest) if latest else None
-
-
-def cycle_distributions(db: Session, cycle: AuditCycle, framework: Framework) -> dict[str, Distribution]:
-    """Each section's (and the overall) grades in the cycle's submitted audits, as the reports pages count them."""
-    return aggregates.distributions(queries.grade_counts(db, cycle.la_id, ReportFilter(cycle=cycle.id)), framework)
-
-
 @dataclass
 class ReportInputs:
-    """What the part builders read: the cycle, and its figures computed once on first use."""
+    """What the part builders read: the cycle, and its figures (the reports pages' own, from
+    reports.service) computed once on first use."""
 
     db: Session
     cycle: AuditCycle
 
     @cached_property
     def framework(self) -> Framework:
-        return cycle_framework(self.db, self.cycle)
+        return active_framework(self.db, self.cycle.la_id)[1]
 
     @cached_property
+    def results(self) -> reports.Results:
+        return reports.results(self.db, self.cycle.la_id, ReportFilter(cycle=self.cycle.id), self.framework)
+
+    @property
     def distributions(self) -> dict[str, Distribution]:
-        return cycle_distributions(self.db, self.cycle, self.framework)
+        return self.results.distributions
 
     @cached_property
     def previous(self) -> AuditCycle | None:
-        return previous_cycle(self.db, self.cycle)
+        return reports.previous_cycle(self.db, self.cycle)
 
     @cached_property
     def previous_distributions(self) -> dict[str, Distribution] | None:
-        return cycle_distributions(self.db, self.previous, self.framework) if self.previous else None
+        if self.previous is None:
+            return None
+        return reports.results(self.db, self.cycle.la_id, ReportFilter(cycle=self.previous.id), self.framework).distributions
 
     @cached_property
     def texts(self) -> dict[str, str]:
@@ -157,6 +137,14 @@ def _comparison(inputs: ReportInputs) -> Part:
     return parts.comparison_part(comparison, inputs.previous_distributions, inputs.distributions)
 
 
+def _benchmark(inputs: ReportInputs) -> Part | None:
+    """The benchmarks the reports page shows for this cycle: other opted-in LAs (from 5 or more,
+    never named) over the cycle's period, and published figures."""
+    authority = inputs.db.get(LocalAuthority, inputs.cycle.la_id)
+    own = inputs.distributions[OVERALL]
+    return parts.benchmark_part(own, reports.benchmarks(inputs.db, authority, ReportFilter(cycle=inputs.cycle.id), own))
+
+
 def _focus(focus: parts.Focus) -> Callable[[ReportInputs], Part]:
     def build(inputs: ReportInputs) -> Part:
         return parts.focus_part(focus, inputs.distributions, inputs.recommendation(focus))
@@ -167,10 +155,12 @@ def _focus(focus: parts.Focus) -> Callable[[ReportInputs], Part]:
 
 PART_BUILDERS: list[Callable[[ReportInputs], Part | None]] = [
     _summary,
-    lambda inputs: parts.overall_part(inputs.distributions[OVERALL]),
+    lambda inputs: parts.overall_part(inputs.distributions[OVERALL], inputs.results.agreed_audits),
     _comparison,
     lambda inputs: parts.sections_part(inputs.distributions),
+    lambda inputs: parts.missed_part(inputs.results.missed),
     *(_focus(focus) for focus in parts.FOCUS_AREAS),
+    _benchmark,
     lambda inputs: parts.context_part(inputs.texts),
 ]
 

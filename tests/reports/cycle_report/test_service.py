@@ -130,3 +130,45 @@ def test_a_part_builder_is_one_more_function_in_the_list(db, cycles, monkeypatch
     monkeypatch.setattr(service, "PART_BUILDERS", [*service.PART_BUILDERS, lambda inputs: Part(
         "moderation", "Moderation", (Paragraph(f"{inputs.cycle.name} moderation"),))])
     assert service.build_report(db, autumn.cycle).parts[-1].blocks[0].text == "Autumn 2026 moderation"
+
+
+def _text(part) -> str:
+    return " ".join(getattr(block, "text", "") or "" for block in part.blocks)
+
+
+def test_the_benchmark_part_has_the_published_figures_and_never_a_figure_from_too_few_las(db, world, cycles):
+    from audit_workflow.reports.service import load_benchmark_file
+
+    _, autumn = cycles
+    assert "benchmark" not in {part.key for part in service.build_report(db, autumn.cycle).parts}
+    load_benchmark_file(db, "source,section,grade,percent\n"
+                            "Commercial tool national average 2025,overall,outstanding,1.8\n"
+                            "Commercial tool national average 2025,overall,good,45.6\n"
+                            "Commercial tool national average 2025,overall,requires_improvement,36\n"
+                            "Commercial tool national average 2025,overall,inadequate,16.6\n")
+    for la in world.las.values():
+        la.benchmark_opt_in = True  # only one other LA shares its results: fewer than 5
+        db.add(la)
+    db.commit()
+    report = service.build_report(db, autumn.cycle)
+    part = report.part("benchmark")
+    assert "Not shown: fewer than 5 LAs contribute to this figure." in _text(part)
+    chart = part.charts()[0]
+    assert [series.name for series in chart.series] == ["This cycle", "Commercial tool national average 2025"]
+    assert chart.series[1].values == (1.8, 45.6, 36.0, 16.6)
+    assert chart.series[0].values == (13.3, 60.0, 20.0, 6.7)
+    assert "no test of the difference" in _text(part)
+    everything = " ".join(_text(each) + " ".join(str(row) for table in each.tables() for row in table.rows) for each in report.parts)
+    assert "Westminster" not in everything
+
+
+def test_the_criteria_most_missed_are_the_pages(db, cycles):
+    from audit_workflow.reports.filters import ReportFilter
+    from audit_workflow.reports.service import results
+
+    _, autumn = cycles
+    expected = results(db, autumn.cycle.la_id, ReportFilter(cycle=autumn.cycle.id)).missed
+    rows = service.build_report(db, autumn.cycle).part("missed").tables()[0].rows
+    assert [(row[0], row[2], row[3]) for row in rows] == [(item.section_code, item.missed, item.audits)
+                                                          for items in expected.values() for item in items]
+    assert rows[0][2] == 15  # nothing is ticked in these audits: every Good criterion was missed in all 15
