@@ -22,7 +22,10 @@ BODY_TOP = Inches(1.5)
 BODY_HEIGHT = SLIDE_HEIGHT - BODY_TOP - MARGIN
 # Text and table rows that fit one slide at the sizes used; more continue on the next slide.
 TEXT_CHARACTERS_PER_SLIDE = 1100
-TABLE_ROWS_PER_SLIDE = 13
+TABLE_ROWS_PER_SLIDE = 12
+# A table of more columns than this wraps its cells onto two or three lines: fewer rows fit, in smaller type.
+NARROW_COLUMNS = 6
+WIDE_TABLE_ROWS_PER_SLIDE = 7
 
 TITLE_LAYOUT, TITLE_ONLY_LAYOUT = 0, 5
 PATTERNS = {"diagonal": MSO_PATTERN.WIDE_UPWARD_DIAGONAL, "dots": MSO_PATTERN.PERCENT_50,
@@ -144,22 +147,25 @@ def _chart_slide(deck, title: str, chart: BarChart) -> None:
 
 
 def _table_slides(deck, title: str, table: Table) -> None:
-    for start in range(0, max(len(table.rows), 1), TABLE_ROWS_PER_SLIDE):
-        rows = table.rows[start:start + TABLE_ROWS_PER_SLIDE]
+    wide = len(table.header) > NARROW_COLUMNS
+    per_slide = WIDE_TABLE_ROWS_PER_SLIDE if wide else TABLE_ROWS_PER_SLIDE
+    size = Pt(11 if wide else 12)
+    for start in range(0, max(len(table.rows), 1), per_slide):
+        rows = table.rows[start:start + per_slide]
         slide = _slide(deck, _joined(title, table.caption) + (" (continued)" if start else ""))
         height = Emu(int(Inches(0.4)) * (len(rows) + 1))
         shape = slide.shapes.add_table(len(rows) + 1, len(table.header), MARGIN, BODY_TOP, SLIDE_WIDTH - 2 * MARGIN, height)
         grid = shape.table
         for column, heading in enumerate(table.header):
-            _fill(grid.cell(0, column), heading, bold=True)
+            _fill(grid.cell(0, column), heading, size, bold=True)
         for row_number, row in enumerate(rows, start=1):
             for column, value in enumerate(row):
-                _fill(grid.cell(row_number, column), cell_text(value))
+                _fill(grid.cell(row_number, column), cell_text(value), size)
 
 
-def _fill(cell, text: str, bold: bool = False) -> None:
+def _fill(cell, text: str, size: Pt, bold: bool = False) -> None:
     cell.text = text
     for paragraph in cell.text_frame.paragraphs:
         for run in paragraph.runs:
-            run.font.size = Pt(12)
+            run.font.size = size
             run.font.bold = bold
