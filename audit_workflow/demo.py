@@ -32,6 +32,7 @@ from .db import get_engine, session_scope
 from .framework import Band, Section
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
+from .reports.demo import load_reports_demo
 
 DEMO_PASSWORD = "demo-password-2026"
 PLANS_PER_LA = 300
@@ -193,6 +194,7 @@ def load_demo(db: Session) -> list[LocalAuthority]:
         _ensure_plans(db, la, demo)
         _ensure_cycles(db, la, demo)
         authorities.append(la)
+    load_reports_demo(db, authorities)
     return authorities
 
 

@@ -169,10 +169,12 @@ def good_criteria_ids(framework: Framework) -> dict[str, list[str]]:
             for section in framework.sections}
 
 
-def compare(first: Distribution, second: Distribution, first_label: str, second_label: str) -> ShareComparison:
-    """Good or better in two groups of plans (e.g. last cycle and this one), with intervals and the
-    Mann-Whitney test over all four grades."""
-    return compare_shares(GOOD_OR_BETTER, first_label, second_label, first.counts, second.counts, TOP_GOOD_OR_BETTER)
+def compare(first: Distribution, second: Distribution, first_label: str, second_label: str,
+            over_time: bool = True) -> ShareComparison:
+    """Good or better in two groups of plans (e.g. last cycle and this one, or a benchmark and the
+    LA), with intervals and the Mann-Whitney test over all four grades."""
+    return compare_shares(GOOD_OR_BETTER, first_label, second_label, first.counts, second.counts, TOP_GOOD_OR_BETTER,
+                          over_time)
 
 
 @dataclass(frozen=True)

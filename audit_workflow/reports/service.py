@@ -114,10 +114,11 @@ def compare_with_previous(db: Session, la_id: uuid.UUID, report_filter: ReportFi
 # Benchmarks --------------------------------------------------------------------------------------
 
 SCOPE_LABELS = {
-    queries.NATIONAL: "Other LAs in England that share their results",
-    queries.REGIONAL: "Other LAs in your region that share their results",
-    queries.NEIGHBOURS: "Your statistical neighbours that share their results",
+    queries.NATIONAL: "other LAs in England that share their results",
+    queries.REGIONAL: "other LAs in your region that share their results",
+    queries.NEIGHBOURS: "your statistical neighbours that share their results",
 }
+OWN_LA = "your LA"
 
 
 @dataclass(frozen=True)
@@ -149,16 +150,17 @@ def benchmarks(db: Session, la: LocalAuthority, report_filter: ReportFilter, own
         others_filter = benchmark_filter(db, report_filter)
         for scope in scopes:
             pooled = queries.pooled_counts(db, la, others_filter, scope)
-            distribution = pooled_distribution(pooled.rows, pooled.contributors, OVERALL, SCOPE_LABELS[scope])
+            label = SCOPE_LABELS[scope]
+            distribution = pooled_distribution(pooled.rows, pooled.contributors, OVERALL, label)
             if distribution is None:
-                found.append(Benchmark(SCOPE_LABELS[scope], None, None, None, None,
+                found.append(Benchmark(label[0].upper() + label[1:], None, None, None, None,
                                        hidden_reason="Not shown: fewer than 5 LAs contribute to this figure."))
             else:
-                found.append(Benchmark(SCOPE_LABELS[scope], None, distribution, None,
-                                       compare(distribution, own, SCOPE_LABELS[scope].lower(), "your LA")))
+                found.append(Benchmark(label[0].upper() + label[1:], None, distribution, None,
+                                       compare(distribution, own, label, OWN_LA, over_time=False)))
     for source, percents, plans in published_overall(db, la.id):
         distribution = published_distribution(OVERALL, source, percents, plans) if plans else None
-        comparison = compare(distribution, own, "the published figure", "your LA") if distribution else None
+        comparison = compare(distribution, own, "the published figure", OWN_LA, over_time=False) if distribution else None
         found.append(Benchmark("Published figure", source, distribution, percents, comparison))
     return found
 

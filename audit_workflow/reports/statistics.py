@@ -130,6 +130,7 @@ class ShareComparison:
     second_interval: Interval | None
     difference: Interval | None
     test: OrdinalTest | None
+    over_time: bool = True  # first then second (cycles): "rose"/"fell"; else two groups: "higher"/"lower"
 
     @property
     def sentence(self) -> str:
@@ -137,7 +138,8 @@ class ShareComparison:
 
 
 def compare_shares(what: str, first_label: str, second_label: str,
-                   first_counts: Sequence[int], second_counts: Sequence[int], top: int) -> ShareComparison:
+                   first_counts: Sequence[int], second_counts: Sequence[int], top: int,
+                   over_time: bool = True) -> ShareComparison:
     """Compare the share in the `top` best categories (e.g. top=2: Good or better) between two
     groups given as counts per category, best first; the test uses every category's order."""
     first_count, second_count = sum(first_counts[:top]), sum(second_counts[:top])
@@ -146,13 +148,14 @@ def compare_shares(what: str, first_label: str, second_label: str,
         what, first_label, second_label, first_count, first_total, second_count, second_total,
         wilson_interval(first_count, first_total), wilson_interval(second_count, second_total),
         difference_interval(first_count, first_total, second_count, second_total),
-        mann_whitney_counts(first_counts, second_counts),
+        mann_whitney_counts(first_counts, second_counts), over_time,
     )
 
 
 def comparison_sentence(comparison: ShareComparison) -> str:
     """E.g. "Good or better rose from 31% (22 of 71) in Spring 2026 to 44% (54 of 123) in Summer
-    2026; with 71 and 123 plans this is more than chance would give (Mann-Whitney p = 0.03)." """
+    2026; with 71 and 123 plans the difference in grades is more than chance would give
+    (Mann-Whitney p = 0.017)." Between two groups rather than two times: "was higher in ... than in"."""
     c = comparison
     if not c.first_total or not c.second_total:
         missing = c.first_label if not c.first_total else c.second_label
@@ -162,9 +165,13 @@ def comparison_sentence(comparison: ShareComparison) -> str:
     first_share, second_share = c.first_count / c.first_total, c.second_count / c.second_total
     if round(first_share * 100) == round(second_share * 100):
         movement = f"{c.what} was about the same: {first} and {second}"
-    else:
+    elif c.over_time:
         verb = "rose" if second_share > first_share else "fell"
         movement = f"{c.what} {verb} from {first} to {second}"
+    else:
+        higher = "higher" if second_share > first_share else "lower"
+        movement = (f"{c.what} was {higher} in {c.second_label}, {count_text(c.second_count, c.second_total)}, "
+                    f"than in {c.first_label}, {count_text(c.first_count, c.first_total)}")
     verdict = "is" if c.test.significant else "is not"
     grades_moved = (f"with {c.first_total} and {c.second_total} plans the difference in grades {verdict} "
                     f"more than chance would give (Mann-Whitney {p_value_text(c.test.p_value)})")

@@ -111,3 +111,10 @@ def test_p_values_read_plainly():
     assert statistics.p_value_text(0.0304) == "p = 0.03"
     assert statistics.p_value_text(1.0) == "p = 1"
     assert statistics.p_value_text(0.0001) == "p < 0.001"
+
+
+def test_two_groups_at_the_same_time_are_higher_or_lower_not_rising():
+    comparison = compare_shares("Good or better", "other LAs in England", "your LA", [2, 20, 29, 20], [10, 44, 50, 19],
+                                top=2, over_time=False)
+    assert comparison.sentence.startswith(
+        "Good or better was higher in your LA, 44% (54 of 123), than in other LAs in England, 31% (22 of 71);")
