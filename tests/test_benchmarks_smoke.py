@@ -24,6 +24,9 @@ EXTRA_FIELDS = {
     "dashboard_web": {"rps", "bare_rps", "throughput_share", "p99_ms"},
     "tick": {"candidate_rows", "queued", "closed_assignments"},
     "tick_10x_closed": {"candidate_rows", "queued", "closed_assignments"},
+    "cycle_report_pptx": {"plans", "peak_mb", "bytes"},
+    "cycle_report_pdf": {"plans", "peak_mb", "bytes"},
+    "cycle_report_xlsx": {"plans", "peak_mb", "bytes"},
 }
 
 
