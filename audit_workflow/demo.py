@@ -33,6 +33,7 @@ from .framework import Band, Section
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
 from .reports.demo import load_reports_demo
+from .reports.cycle_report.demo import load_cycle_report_demo
 
 DEMO_PASSWORD = "demo-password-2026"
 PLANS_PER_LA = 300
@@ -195,6 +196,7 @@ def load_demo(db: Session) -> list[LocalAuthority]:
         _ensure_cycles(db, la, demo)
         authorities.append(la)
     load_reports_demo(db, authorities)
+    load_cycle_report_demo(db, authorities)
     return authorities
 
 
