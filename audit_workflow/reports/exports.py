@@ -9,11 +9,12 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlmodel import Session
 
 from ..framework import SECTION_CODES, Grade
-from ..plans.reference import discipline_label, key_stage_label, need_label, plan_type_label, setting_type_label
+from ..plans.reference import DISCIPLINES, KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
 from . import queries
 from .export_formats import CSV_MIME, XLSX_MIME, csv_bytes, xlsx_bytes
 from .filters import ReportFilter
@@ -48,11 +49,19 @@ def render_export(db: Session, export: Export, la_id: uuid.UUID, report_filter: 
     return csv_bytes(preamble, export.headers, rows)
 
 
+GRADE_LABELS = {grade.value: grade.label for grade in Grade}
+# Code -> label as plain dicts: an export looks up five per row.
+KEY_STAGE, NEED, SETTING, PLAN_TYPE, DISCIPLINE = (dict(vocabulary) for vocabulary in (
+    KEY_STAGES, PRIMARY_NEEDS, SETTING_TYPES, PLAN_TYPES, DISCIPLINES))
+
+
 def _grade_label(grade: str | None) -> str:
-    return Grade(grade).label if grade in Grade._value2member_map_ else (grade or "")
+    return GRADE_LABELS.get(grade, grade or "")
 
 
+@lru_cache(maxsize=4096)
 def _ticked(text: str | None) -> str:
+    # The same lists of ticks recur across audits: each is read once.
     return "; ".join(json.loads(text)) if text else ""
 
 
@@ -67,8 +76,9 @@ def audit_export_rows(db: Session, la_id: uuid.UUID, report_filter: ReportFilter
     for row in queries.audit_rows(db, la_id, report_filter):
         (audit_id, cycle, system_id, key_stage, need, setting, plan_type, discipline, submitted, agreed, overall,
          *sections) = row
-        cells = [str(audit_id), cycle, system_id, key_stage_label(key_stage), need_label(need),
-                 setting_type_label(setting), plan_type_label(plan_type), discipline_label(discipline), submitted,
+        cells = [str(audit_id), cycle, system_id, KEY_STAGE.get(key_stage, key_stage), NEED.get(need, need),
+                 SETTING.get(setting, setting), PLAN_TYPE.get(plan_type, plan_type),
+                 DISCIPLINE.get(discipline, discipline), submitted,
                  "Yes" if agreed else "No", _grade_label(overall)]
         for grade, ticked in zip(sections[0::2], sections[1::2]):
             cells += [_grade_label(grade), _ticked(ticked)]
@@ -84,9 +94,9 @@ ASSIGNMENT_HEADERS = (
 def assignment_export_rows(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> Iterable[Sequence[object]]:
     for row in queries.assignment_rows(db, la_id, report_filter):
         (cycle, system_id, key_stage, need, setting, plan_type, kind, status, auditor, discipline, *rest) = row
-        yield [cycle, system_id, key_stage_label(key_stage), need_label(need), setting_type_label(setting),
-               plan_type_label(plan_type), kind.capitalize(), status.replace("_", " ").capitalize(), auditor,
-               discipline_label(discipline), *rest]
+        yield [cycle, system_id, KEY_STAGE.get(key_stage, key_stage), NEED.get(need, need), SETTING.get(setting, setting),
+               PLAN_TYPE.get(plan_type, plan_type), kind.capitalize(), status.replace("_", " ").capitalize(), auditor,
+               DISCIPLINE.get(discipline, discipline), *rest]
 
 
 register_export(Export("audits", "Audits", AUDIT_HEADERS, audit_export_rows,

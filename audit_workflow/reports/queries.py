@@ -10,6 +10,7 @@ replace the auditor's, so pages, exports, benchmarks and the cycle report change
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,31 +70,41 @@ def own_la(la_id: uuid.UUID) -> ColumnElement:
 
 def judgements(la_condition: ColumnElement, report_filter: ReportFilter) -> Subquery:
     """Every judgement in scope, the overall one (section_code OVERALL) and each section's, as
-    (audit_id, section_code, grade, ticked, agreed).
+    (audit_id, la_id, cycle_id, section_code, grade, ticked, agreed).
 
     The one place grades are read. When moderation's agreed_grade table is present, outer-join it
     here on (audit_id, section_code) and take coalesce(agreed.grade, grade), with agreed saying
     which rows changed; nothing else needs to know.
     """
-    overall = _scoped(select(Audit.id.label("audit_id"), literal(OVERALL).label("section_code"),
+    facts = (Audit.la_id, Assignment.cycle_id)
+    overall = _scoped(select(Audit.id.label("audit_id"), *facts, literal(OVERALL).label("section_code"),
                              Audit.overall_grade.label("grade"), null().label("ticked")).select_from(Audit),
                       la_condition, report_filter)
-    sections = _scoped(select(SectionJudgement.audit_id, SectionJudgement.section_code, SectionJudgement.grade,
+    sections = _scoped(select(SectionJudgement.audit_id, *facts, SectionJudgement.section_code, SectionJudgement.grade,
                               SectionJudgement.ticked).join(Audit, Audit.id == SectionJudgement.audit_id),
                        la_condition, report_filter)
     stored = union_all(overall, sections).subquery("stored")
-    return select(stored.c.audit_id, stored.c.section_code, stored.c.grade, stored.c.ticked,
-                  false().label("agreed")).subquery("judgement")
+    return select(stored.c.audit_id, stored.c.la_id, stored.c.cycle_id, stored.c.section_code, stored.c.grade,
+                  stored.c.ticked, false().label("agreed")).subquery("judgement")
 
 
 def grade_counts(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> list[GradeCount]:
+    return [row for rows in grade_counts_by_cycle(db, la_id, report_filter).values() for row in rows]
+
+
+def grade_counts_by_cycle(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> dict[uuid.UUID, list[GradeCount]]:
+    """The grade counts of each cycle with results, in one pass: the page's totals are their sum
+    and its comparison with the previous cycle needs no second look at the audits."""
     judgement = judgements(own_la(la_id), report_filter)
     rows = db.exec(
-        select(judgement.c.section_code, judgement.c.grade, func.count())
+        select(judgement.c.cycle_id, judgement.c.section_code, judgement.c.grade, func.count())
         .where(judgement.c.grade.is_not(None))
-        .group_by(judgement.c.section_code, judgement.c.grade)
+        .group_by(judgement.c.cycle_id, judgement.c.section_code, judgement.c.grade)
     ).all()
-    return [GradeCount(*row) for row in rows]
+    by_cycle: dict[uuid.UUID, list[GradeCount]] = {}
+    for cycle_id, section_code, grade, count in rows:
+        by_cycle.setdefault(cycle_id, []).append(GradeCount(section_code, grade, count))
+    return by_cycle
 
 
 def agreed_count(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> int:
@@ -105,21 +116,22 @@ def agreed_count(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> 
 def criterion_tallies(db: Session, la_id: uuid.UUID, report_filter: ReportFilter,
                       criteria: dict[str, list[str]]) -> list[CriterionTally]:
     """For each given criterion (section code -> ids), how often it was ticked in the audits that
-    graded its section (Not applicable left out): one pass, one ticked-count column per criterion."""
+    graded its section (Not applicable left out). The database groups the judgements by their
+    list of ticks, which repeat a great deal; each distinct list is read here once."""
     judgement = judgements(own_la(la_id), report_filter)
-    ids = [(code, criterion_id) for code, criterion_ids in criteria.items() for criterion_id in criterion_ids]
-    if not ids:
-        return []
-    ticked_columns = [func.sum(case((_ticks(judgement, criterion_id), 1), else_=0)) for _, criterion_id in ids]
     rows = db.exec(
-        select(judgement.c.section_code, func.count(), *ticked_columns)
+        select(judgement.c.section_code, judgement.c.ticked, func.count())
         .where(col(judgement.c.grade).in_(GRADED), judgement.c.section_code != OVERALL)
-        .group_by(judgement.c.section_code)
+        .group_by(judgement.c.section_code, judgement.c.ticked)
     ).all()
-    audits = {row[0]: row[1] for row in rows}
-    ticked = {(row[0], criterion_id): row[2 + index] for row in rows for index, (_, criterion_id) in enumerate(ids)}
-    return [CriterionTally(code, criterion_id, ticked.get((code, criterion_id)) or 0, audits.get(code, 0))
-            for code, criterion_id in ids]
+    audits: dict[str, int] = {}
+    ticked: dict[tuple[str, str], int] = {}
+    for section_code, ticks, count in rows:
+        audits[section_code] = audits.get(section_code, 0) + count
+        for criterion_id in json.loads(ticks or "[]"):
+            ticked[(section_code, criterion_id)] = ticked.get((section_code, criterion_id), 0) + count
+    return [CriterionTally(code, criterion_id, ticked.get((code, criterion_id), 0), audits.get(code, 0))
+            for code, criterion_ids in criteria.items() for criterion_id in criterion_ids]
 
 
 def _ticks(judgement: Subquery, criterion_id: str) -> ColumnElement:
@@ -215,31 +227,31 @@ class PooledCounts:
     contributors: dict[str, int]  # section code -> number of LAs with a graded audit in it
 
 
-def pooled_counts(db: Session, la: LocalAuthority, report_filter: ReportFilter, scope: str) -> PooledCounts:
+def pooled_counts(db: Session, la: LocalAuthority, report_filter: ReportFilter,
+                  scopes: tuple[str, ...] = (NATIONAL, REGIONAL, NEIGHBOURS)) -> dict[str, PooledCounts]:
     """Grades across the other LAs that opted into benchmarking (the viewer's own LA left out, so
-    the comparison is between separate plans): all of England, the LA's region, or its statistical
-    neighbours."""
-    others = select(LocalAuthority.id).where(LocalAuthority.benchmark_opt_in, LocalAuthority.id != la.id)
-    if scope == REGIONAL:
-        others = others.where(LocalAuthority.region == la.region)
-    elif scope == NEIGHBOURS:
-        others = others.where(col(LocalAuthority.code).in_(
-            select(StatisticalNeighbour.neighbour_code).where(StatisticalNeighbour.la_id == la.id)))
-    judgement = judgements(col(Audit.la_id).in_(others), report_filter)
-    per_la = (
-        select(judgement.c.section_code, judgement.c.grade, Audit.la_id, func.count().label("audits"))
-        .join(Audit, Audit.id == judgement.c.audit_id)
-        .where(judgement.c.grade.is_not(None))
-        .group_by(judgement.c.section_code, judgement.c.grade, Audit.la_id)
-    )
-    counts: dict[tuple[str, str], int] = {}
-    las: dict[str, set] = {}
-    for section_code, grade, la_id, audits in db.exec(per_la).all():
-        counts[(section_code, grade)] = counts.get((section_code, grade), 0) + audits
-        if grade in GRADED:
-            las.setdefault(section_code, set()).add(la_id)
-    return PooledCounts([GradeCount(code, grade, count) for (code, grade), count in counts.items()],
-                        {code: len(ids) for code, ids in las.items()})
+    the comparison is between separate plans), for each scope: all of England, the LA's region,
+    its statistical neighbours. One pass over the others' audits, grouped by LA, shared out here."""
+    neighbours = set(db.exec(select(StatisticalNeighbour.neighbour_code).where(StatisticalNeighbour.la_id == la.id)).all())
+    others = {la_id: {NATIONAL} | ({REGIONAL} if region == la.region else set()) | ({NEIGHBOURS} if code in neighbours else set())
+              for la_id, region, code in db.exec(
+                  select(LocalAuthority.id, LocalAuthority.region, LocalAuthority.code)
+                  .where(LocalAuthority.benchmark_opt_in, LocalAuthority.id != la.id)).all()}
+    counts = {scope: {} for scope in scopes}
+    las = {scope: {} for scope in scopes}
+    if others:
+        judgement = judgements(col(Audit.la_id).in_(list(others)), report_filter)
+        per_la = (select(judgement.c.section_code, judgement.c.grade, judgement.c.la_id, func.count())
+                  .where(judgement.c.grade.is_not(None))
+                  .group_by(judgement.c.section_code, judgement.c.grade, judgement.c.la_id))
+        for section_code, grade, la_id, audits in db.exec(per_la).all():
+            for scope in others[la_id] & set(scopes):
+                counts[scope][(section_code, grade)] = counts[scope].get((section_code, grade), 0) + audits
+                if grade in GRADED:
+                    las[scope].setdefault(section_code, set()).add(la_id)
+    return {scope: PooledCounts([GradeCount(code, grade, count) for (code, grade), count in counts[scope].items()],
+                                {code: len(ids) for code, ids in las[scope].items()})
+            for scope in scopes}
 
 
 def has_neighbours(db: Session, la_id: uuid.UUID) -> bool:
@@ -254,24 +266,24 @@ EXPORT_BATCH = 2000
 def audit_rows(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> Iterator[tuple]:
     """One row per audit: its plan's facts, the auditor's discipline, the overall grade, then each
     section's grade and ticked criteria (JSON) in SECTION_CODES order. Pivoted by the database
-    and streamed, so an export of any size holds one batch in memory."""
+    (grouped by audit alone, then joined to the facts) and streamed, so an export of any size
+    holds one batch in memory."""
     judgement = judgements(own_la(la_id), report_filter)
-    pivot = []
+    pivot = [judgement.c.audit_id, func.max(case((judgement.c.agreed, 1), else_=0)).label("agreed")]
     for code in (OVERALL, *SECTION_CODES):
-        pivot.append(func.max(case((judgement.c.section_code == code, judgement.c.grade))))
+        pivot.append(func.max(case((judgement.c.section_code == code, judgement.c.grade))).label(f"grade_{code}"))
         if code != OVERALL:
-            pivot.append(func.max(case((judgement.c.section_code == code, judgement.c.ticked))))
+            pivot.append(func.max(case((judgement.c.section_code == code, judgement.c.ticked))).label(f"ticked_{code}"))
+    per_audit = select(*pivot).group_by(judgement.c.audit_id).subquery("per_audit")
     query = (
         select(Audit.id, AuditCycle.name, Plan.system_id, Plan.key_stage, Plan.primary_need, Plan.setting_type,
-               Plan.plan_type, User.discipline, Audit.submitted_at, func.max(case((judgement.c.agreed, 1), else_=0)), *pivot)
-        .select_from(judgement)
-        .join(Audit, Audit.id == judgement.c.audit_id)
+               Plan.plan_type, User.discipline, Audit.submitted_at, *list(per_audit.c)[1:])
+        .select_from(per_audit)
+        .join(Audit, Audit.id == per_audit.c.audit_id)
         .join(Assignment, Assignment.id == Audit.assignment_id)
         .join(Plan, Plan.id == Assignment.plan_id)
         .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
         .join(User, User.id == Assignment.auditor_id)
-        .group_by(Audit.id, AuditCycle.name, Plan.system_id, Plan.key_stage, Plan.primary_need, Plan.setting_type,
-                  Plan.plan_type, User.discipline, Audit.submitted_at)
         .order_by(Plan.system_id, Audit.submitted_at)
         .execution_options(yield_per=EXPORT_BATCH)
     )

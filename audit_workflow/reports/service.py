@@ -22,6 +22,7 @@ from .aggregates import (
     SOCIAL_CARE_FOCUS,
     CycleComparison,
     Distribution,
+    GradeCount,
     MissedCriterion,
     compare,
     compare_distributions,
@@ -62,9 +63,11 @@ class Results:
         return focus(self.distributions, SOCIAL_CARE_FOCUS)
 
 
-def results(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, framework: Framework | None = None) -> Results:
+def results(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, framework: Framework | None = None,
+            counts: list[GradeCount] | None = None) -> Results:
+    """The LA's results under the filter (counts: its grade counts, if already read)."""
     framework = framework or active_framework(db, la_id)[1]
-    counts = queries.grade_counts(db, la_id, report_filter)
+    counts = queries.grade_counts(db, la_id, report_filter) if counts is None else counts
     tallies = queries.criterion_tallies(db, la_id, report_filter, good_criteria_ids(framework))
     return Results(distributions(counts, framework), most_missed(framework, tallies),
                    queries.agreed_count(db, la_id, report_filter))
@@ -91,23 +94,27 @@ class CycleChange:
 
 
 def compare_with_previous(db: Session, la_id: uuid.UUID, report_filter: ReportFilter,
-                          framework: Framework | None = None) -> CycleChange | None:
-    """The filtered results of the chosen cycle (or the latest with results) against the cycle
-    before it, under the same other filters; None when there is no earlier cycle."""
+                          framework: Framework | None = None,
+                          by_cycle: dict[uuid.UUID, list[GradeCount]] | None = None) -> CycleChange | None:
+    """The filtered results of the chosen cycle (or the latest with results under the filter)
+    against the cycle before it, under the same other filters; None when there is no earlier
+    cycle. by_cycle: the filter's grade counts by cycle, if already read."""
+    by_cycle = queries.grade_counts_by_cycle(db, la_id, report_filter) if by_cycle is None else by_cycle
     if report_filter.cycle:
         later = db.get(AuditCycle, report_filter.cycle)
         if later is None or later.la_id != la_id:
             return None
+    elif by_cycle:
+        later = max((db.get(AuditCycle, cycle_id) for cycle_id in by_cycle), key=lambda cycle: cycle.period_start)
     else:
-        latest = queries.cycles_with_results(db, la_id)
-        if not latest:
-            return None
-        later = db.get(AuditCycle, latest[0])
+        return None
     earlier = previous_cycle(db, later)
     if earlier is None:
         return None
-    first = distributions(queries.grade_counts(db, la_id, report_filter.with_cycle(earlier.id)), framework)
-    second = distributions(queries.grade_counts(db, la_id, report_filter.with_cycle(later.id)), framework)
+    earlier_counts = (queries.grade_counts(db, la_id, report_filter.with_cycle(earlier.id)) if report_filter.cycle
+                      else by_cycle.get(earlier.id, []))
+    first = distributions(earlier_counts, framework)
+    second = distributions(by_cycle.get(later.id, []), framework)
     return CycleChange(earlier, later, compare_distributions(first, second, earlier.name, later.name))
 
 
@@ -146,10 +153,8 @@ def benchmarks(db: Session, la: LocalAuthority, report_filter: ReportFilter, own
     at least MIN_CONTRIBUTORS LAs), then published figures loaded by the admin."""
     found: list[Benchmark] = []
     if la.benchmark_opt_in:
-        scopes = [queries.NATIONAL, queries.REGIONAL] + ([queries.NEIGHBOURS] if queries.has_neighbours(db, la.id) else [])
-        others_filter = benchmark_filter(db, report_filter)
-        for scope in scopes:
-            pooled = queries.pooled_counts(db, la, others_filter, scope)
+        scopes = (queries.NATIONAL, queries.REGIONAL) + ((queries.NEIGHBOURS,) if queries.has_neighbours(db, la.id) else ())
+        for scope, pooled in queries.pooled_counts(db, la, benchmark_filter(db, report_filter), scopes).items():
             label = SCOPE_LABELS[scope]
             distribution = pooled_distribution(pooled.rows, pooled.contributors, OVERALL, label)
             if distribution is None:
@@ -255,7 +260,8 @@ class ReportPage:
 
 def report_page(db: Session, la: LocalAuthority, report_filter: ReportFilter) -> ReportPage:
     framework = active_framework(db, la.id)[1]
-    found = results(db, la.id, report_filter, framework)
-    return ReportPage(found, compare_with_previous(db, la.id, report_filter, framework),
+    by_cycle = queries.grade_counts_by_cycle(db, la.id, report_filter)
+    found = results(db, la.id, report_filter, framework, [row for rows in by_cycle.values() for row in rows])
+    return ReportPage(found, compare_with_previous(db, la.id, report_filter, framework, by_cycle),
                       benchmarks(db, la, report_filter, found.overall), context_figures(db, la.id),
                       queries.cycles(db, la.id))

@@ -93,11 +93,33 @@ def mann_whitney(first: Sequence[float], second: Sequence[float]) -> OrdinalTest
 
 def mann_whitney_counts(first: Sequence[int], second: Sequence[int]) -> OrdinalTest | None:
     """Mann-Whitney U from counts per ordered category (best first, e.g. Outstanding, Good,
-    Requires improvement, Inadequate), as the reports hold grades."""
+    Requires improvement, Inadequate), as the reports hold grades.
+
+    With ties (two plans with the same grade, nearly always) this is scipy's normal approximation
+    with the tie and continuity corrections, worked out from the counts (midranks per category)
+    rather than from one value per plan, so a page of comparisons stays quick; without ties the
+    samples are tiny and scipy's exact test is used."""
     if len(first) != len(second):
         raise ValueError("both samples need a count for every category")
-    ranks = numpy.arange(len(first), 0, -1)  # the best category is the highest value
-    return mann_whitney(numpy.repeat(ranks, first), numpy.repeat(ranks, second))
+    n1, n2 = sum(first), sum(second)
+    if not n1 or not n2:
+        return None
+    totals = [a + b for a, b in zip(first, second)]
+    if max(totals) <= 1:
+        ranks = numpy.arange(len(first), 0, -1)  # the best category is the highest value
+        return mann_whitney(numpy.repeat(ranks, first), numpy.repeat(ranks, second))
+    if sum(1 for total in totals if total) < 2:
+        return OrdinalTest(statistic=n1 * n2 / 2, p_value=1.0)  # every plan has the same grade
+    below, rank_sum = 0, 0.0
+    for count, total in reversed(list(zip(first, totals))):  # worst category first: lowest ranks
+        rank_sum += count * (below + (total + 1) / 2)
+        below += total
+    u_first = rank_sum - n1 * (n1 + 1) / 2
+    n = n1 + n2
+    ties = sum(total ** 3 - total for total in totals)
+    spread = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
+    z = (max(u_first, n1 * n2 - u_first) - n1 * n2 / 2 - 0.5) / spread
+    return OrdinalTest(u_first, float(min(1.0, 2 * stats.norm.sf(z))))
 
 
 def percent_text(share: float) -> str:

@@ -66,7 +66,7 @@ def test_las_that_did_not_opt_in_are_not_counted(db, world):
 
 def test_a_section_figure_needs_its_own_five_las(db, world):
     other_las(db, world, 5)
-    pooled = queries.pooled_counts(db, world.las["own"], ReportFilter(), queries.NATIONAL)
+    pooled = queries.pooled_counts(db, world.las["own"], ReportFilter())[queries.NATIONAL]
     assert pooled.contributors["overall"] == 5 and pooled.contributors["A"] == 5
 
 

@@ -61,11 +61,20 @@ def test_mann_whitney_matches_scipys_documented_example():
     assert not result.significant
 
 
-def test_mann_whitney_from_counts_is_the_test_of_the_expanded_grades():
-    # 4 categories best first: a rank per plan, 4 for Outstanding down to 1 for Inadequate.
-    before, after = [1, 20, 30, 20], [5, 50, 50, 18]
-    expanded = mann_whitney([4] * 1 + [3] * 20 + [2] * 30 + [1] * 20, [4] * 5 + [3] * 50 + [2] * 50 + [1] * 18)
-    assert mann_whitney_counts(before, after) == expanded
+@pytest.mark.parametrize(("before", "after"), [
+    ([1, 20, 30, 20], [5, 50, 50, 18]),
+    ([0, 3, 0, 1], [2, 0, 0, 0]),
+    ([10, 0, 0, 10], [0, 10, 10, 0]),
+    ([0, 0, 5, 5], [5, 5, 0, 0]),
+    ([1, 0, 0, 0], [0, 1, 1, 1]),  # no ties: the exact test
+])
+def test_mann_whitney_from_counts_is_scipys_test_of_one_value_per_plan(before, after):
+    # 4 categories best first: a value per plan, 4 for Outstanding down to 1 for Inadequate.
+    expand = lambda counts: [4 - index for index, count in enumerate(counts) for _ in range(count)]  # noqa: E731
+    expected = mann_whitney(expand(before), expand(after))
+    result = mann_whitney_counts(before, after)
+    assert result.statistic == pytest.approx(expected.statistic)
+    assert result.p_value == pytest.approx(expected.p_value, rel=1e-9)
 
 
 def test_mann_whitney_of_identical_single_valued_samples_is_no_difference():
