@@ -28,6 +28,7 @@ def test_a_manager_downloads_a_small_cycles_report_from_the_cycle_page(sign_in_a
     client = sign_in_as("manager")
     page = client.get(f"/cycles/{cycle.id}").get_data(as_text=True)
     assert "Download the report as PowerPoint (PPTX)" in page and "Download the report as PDF" in page
+    assert "Reports being written, recommendations and context" in page
     response = _generate(client, cycle, "pptx")
     assert response.status_code == 200
     assert response.mimetype == service.FORMATS["pptx"].media_type
@@ -48,6 +49,7 @@ def test_a_big_cycles_report_is_written_by_the_job_with_its_progress(app, db, si
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cycles/{cycle.id}/report")
     page = client.get(f"/cycles/{cycle.id}/report").get_data(as_text=True)
     assert "is being written" in page and "Waiting" in page and 'http-equiv="refresh"' in page
+    assert page.count("Cycle report</h") == 1 and "Download the report as Excel (XLSX)" in page
 
     progress = []
     real_record = service.record_progress
@@ -115,3 +117,12 @@ def test_another_las_report_job_is_not_found(sign_in_as, db, world, cycle):
     job = service.request_report(db, other.cycle, "pdf", None)
     db.commit()
     assert sign_in_as("manager").get(f"/cycle-reports/{job.id}/download").status_code == 404
+
+
+def test_a_draft_cycle_has_no_report_buttons(sign_in_as, db, world):
+    from tests.factories import make_cycle
+
+    draft = make_cycle(db, world.las["own"], status="draft")
+    db.commit()
+    page = sign_in_as("coordinator").get(f"/cycles/{draft.id}").get_data(as_text=True)
+    assert "It can be written once the cycle is open." in page and "Download the report as" not in page
