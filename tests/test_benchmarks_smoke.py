@@ -27,6 +27,9 @@ EXTRA_FIELDS = {
     "cycle_report_pptx": {"plans", "peak_mb", "bytes"},
     "cycle_report_pdf": {"plans", "peak_mb", "bytes"},
     "cycle_report_xlsx": {"plans", "peak_mb", "bytes"},
+    "reports_page": {"audit_rows"},
+    "reports_export_csv": {"rows"},
+    "reports_export_xlsx": {"rows"},
 }
 
 
