@@ -1,8 +1,9 @@
 """The cycle report as a workbook: one sheet per part with the same figures as the deck and the
 PDF, numbers as numbers (shares formatted as percentages), and a native chart beside each chart's data.
 
-Every text cell is written as a string, never parsed: text that starts with "=" (a coordinator's
-context page, say) stays text and is never evaluated as a formula.
+Every text cell is written as a string, never parsed, and text that a spreadsheet could take for a
+formula (a coordinator's context text starting with "=", say) gets the exports' leading apostrophe
+too, so it stays text even if the sheet is saved as CSV.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart as ExcelBarChart, Reference
 from openpyxl.styles import Alignment, Font
 
+from ..export_formats import neutralise
 from .document import BarChart, CycleReport, Paragraph, Percent, Table
 
 SHEET_NAME_MAX = 31
@@ -60,7 +62,7 @@ def _sheet_name(title: str, taken: set[str]) -> str:
 
 def _text(sheet, row: int, column: int, text: str, font: Font | None = None):
     cell = sheet.cell(row=row, column=column)
-    cell.value = text
+    cell.value = neutralise(text)
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
     if font is not None:
         cell.font = font

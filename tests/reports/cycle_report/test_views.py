@@ -109,7 +109,7 @@ def test_the_context_page_is_in_the_report_and_text_stays_text(sign_in_as, cycle
     workbook = _generate(client, cycle, "xlsx").data
     assert formula_cells(workbook) == []
     column = [row[0] for row in sheet_rows(workbook, "Context for Ofsted and CQC")]
-    assert "=1+2 reported to the board" in column and "Monthly audits by three disciplines." in column
+    assert "'=1+2 reported to the board" in column and "Monthly audits by three disciplines." in column
 
 
 def test_another_las_report_job_is_not_found(sign_in_as, db, world, cycle):

@@ -98,7 +98,7 @@ def test_the_workbook_has_a_sheet_per_part_with_numbers_as_numbers_and_no_formul
     assert ("Outstanding", 3, None) in [row[:3] for row in overall]  # the chart's data
     assert ("Good", 17, pytest.approx(17 / 37)) in [row[:3] for row in overall]  # the table, share as a number
     context = [row[0] for row in sheet_rows(book, "Context for Ofsted and CQC")]
-    assert FORMULA in context
+    assert "'" + FORMULA in context  # text, and marked as text for any spreadsheet that reads it
     comparison = sheet_rows(book, "Compared with the last cycle")
     assert ("Good", 40.0, 45.9) in [row[:3] for row in comparison]
 
