@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ...framework import SECTION_CODES, Framework, Grade
 from ...framework.model import GRADES_BEST_FIRST
 from ..aggregates import GOOD_OR_BETTER, HEALTH_FOCUS, OVERALL, SOCIAL_CARE_FOCUS, CycleComparison, Distribution, MissedCriterion
-from ..statistics import count_text, p_value_text
+from ..statistics import ShareComparison, count_text, p_value_text
 from .document import BarChart, Cell, Paragraph, Part, Percent, Series, Table
 
 GRADE_LABELS = tuple(grade.label for grade in GRADES_BEST_FIRST)
@@ -132,6 +132,7 @@ def comparison_part(comparison: CycleComparison | None, previous: Mapping[str, D
     )
     return Part("comparison", "Compared with the last cycle", (
         Paragraph(comparison.overall.sentence),
+        *((Paragraph(intervals),) if (intervals := interval_sentence(comparison.overall)) else ()),
         BarChart("Overall grades in both cycles", GRADE_LABELS,
                  (Series(comparison.first_label, _percents(first)), Series(comparison.second_label, _percents(second))),
                  PERCENT_OF_PLANS),
@@ -141,6 +142,18 @@ def comparison_part(comparison: CycleComparison | None, previous: Mapping[str, D
               ("Section", comparison.first_label, comparison.second_label, "Difference in grades more than chance?"),
               section_rows),
     ))
+
+
+def interval_sentence(result: ShareComparison) -> str | None:
+    """The 95% intervals behind a comparison, as the reports page words them."""
+    if result.first_interval is None or result.second_interval is None:
+        return None
+    sentence = (f"95% intervals for {GOOD_OR_BETTER.lower()}: {result.first_label} {result.first_interval}; "
+                f"{result.second_label} {result.second_interval}")
+    if result.difference is not None:
+        sentence += (f"; the difference is between {round(result.difference.low * 100)} and "
+                     f"{round(result.difference.high * 100)} percentage points")
+    return sentence + "."
 
 
 def _verdict(result) -> str:

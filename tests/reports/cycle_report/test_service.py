@@ -67,6 +67,9 @@ def test_the_comparison_is_with_the_previous_cycle_in_plain_words(db, cycles):
     sentence = part.blocks[0].text
     assert sentence.startswith("Good or better rose from 40% (4 of 10) in Spring 2026 to 73% (11 of 15) in Autumn 2026")
     assert "with 10 and 15 plans the difference in grades is not more than chance would give" in sentence
+    # Wilson intervals of 4 of 10 and 11 of 15, and Newcombe's interval of the difference (method 10).
+    assert part.blocks[1].text == ("95% intervals for good or better: Spring 2026 17% to 69%; Autumn 2026 48% to 89%; "
+                                   "the difference is between -5 and 61 percentage points.")
     chart = part.charts()[0]
     assert [series.name for series in chart.series] == ["Spring 2026", "Autumn 2026"]
     assert chart.series[0].values == (0.0, 40.0, 40.0, 20.0)
