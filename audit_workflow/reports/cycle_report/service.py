@@ -149,7 +149,6 @@ def _focus(focus: parts.Focus) -> Callable[[ReportInputs], Part]:
     def build(inputs: ReportInputs) -> Part:
         return parts.focus_part(focus, inputs.distributions, inputs.recommendation(focus))
 
-    build.__name__ = f"_{focus.key}_focus"
     return build
 
 
@@ -200,8 +199,9 @@ def generate(db: Session, cycle: AuditCycle, format_name: str, on: date | None =
 
 
 def generate_reading_only(engine: Engine, cycle_id: uuid.UUID, format_name: str) -> tuple[bytes, str]:
-    """generate() in a transaction of its own that only reads, so a request that would otherwise
-    hold SQLite's write lock does not keep other writers waiting while the file is written."""
+    """generate() in a transaction of its own, which reads (it writes only the shipped framework, if
+    no audit has stored it yet), so a request that would otherwise hold SQLite's write lock does not
+    keep other writers waiting while the file is written."""
     with session_scope(engine) as db:
         return generate(db, db.get(AuditCycle, cycle_id), format_name)
 
