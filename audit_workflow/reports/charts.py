@@ -23,16 +23,14 @@ from .statistics import percent_text
 @dataclass(frozen=True)
 class GradeStyle:
     colour: str
-    pattern: str  # SVG drawing of one pattern tile, in white over the colour
-    text_colour: str
+    pattern: str  # SVG drawing of one pattern tile over the colour
 
 
 STYLES = {
-    Grade.OUTSTANDING: GradeStyle("#0072B2", "", "#ffffff"),  # plain
-    Grade.GOOD: GradeStyle("#009E73", '<path d="M0 8 L8 0" stroke="#ffffff" stroke-width="1.5"/>', "#0b0c0c"),
-    Grade.REQUIRES_IMPROVEMENT: GradeStyle("#E69F00", '<circle cx="4" cy="4" r="1.5" fill="#0b0c0c"/>', "#0b0c0c"),
-    Grade.INADEQUATE: GradeStyle(
-        "#D55E00", '<path d="M0 0 L8 8 M8 0 L0 8" stroke="#ffffff" stroke-width="1.5"/>', "#0b0c0c"),
+    Grade.OUTSTANDING: GradeStyle("#0072B2", ""),  # plain
+    Grade.GOOD: GradeStyle("#009E73", '<path d="M0 8 L8 0" stroke="#ffffff" stroke-width="1.5"/>'),
+    Grade.REQUIRES_IMPROVEMENT: GradeStyle("#E69F00", '<circle cx="4" cy="4" r="1.5" fill="#0b0c0c"/>'),
+    Grade.INADEQUATE: GradeStyle("#D55E00", '<path d="M0 0 L8 8 M8 0 L0 8" stroke="#ffffff" stroke-width="1.5"/>'),
 }
 PATTERN_NAMES = {Grade.OUTSTANDING: "plain", Grade.GOOD: "diagonal lines", Grade.REQUIRES_IMPROVEMENT: "dots",
                  Grade.INADEQUATE: "crossed lines"}
@@ -51,7 +49,8 @@ def stacked_bars(chart_id: str, title: str, rows: Sequence[Distribution]) -> Mar
     height = LEGEND_HEIGHT + len(rows) * (BAR_HEIGHT + GAP) + GAP
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" viewBox="0 0 {WIDTH} {height}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false">',
+        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false" '
+        f'font-family="GDS Transport, arial, sans-serif">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(describe(rows))}</desc>',
         _patterns(chart_id),
@@ -68,9 +67,7 @@ def stacked_bars(chart_id: str, title: str, rows: Sequence[Distribution]) -> Mar
                 continue
             parts.append(_segment(chart_id, share.grade, x, y, width, f"{share.label}: {share.text}"))
             if share.count / row.total >= MIN_LABELLED_SHARE:
-                parts.append(f'<text x="{x + width / 2:.1f}" y="{y + BAR_HEIGHT * 0.65:.1f}" text-anchor="middle" '
-                             f'font-size="12" font-weight="bold" fill="{STYLES[share.grade].text_colour}" '
-                             f'aria-hidden="true">{percent_text(share.count / row.total)}</text>')
+                parts.append(_label(x + width / 2, y, percent_text(share.count / row.total)))
             x += width
         plans = f"{row.total} plans" if row.total else "no graded plans"
         parts.append(f'<text x="{LABEL_WIDTH + bar_width + 8}" y="{y + BAR_HEIGHT * 0.65:.1f}" font-size="12" '
@@ -89,6 +86,14 @@ def describe(rows: Sequence[Distribution]) -> str:
         shares = ", ".join(f"{share.label} {share.text}" for share in row.shares)
         sentences.append(f"{row.title}: {shares}.")
     return " ".join(sentences)
+
+
+def _label(centre: float, y: float, text: str) -> str:
+    # On a white box: black on white reads over every colour and pattern.
+    box = 8 + 7 * len(text)
+    return (f'<g aria-hidden="true"><rect x="{centre - box / 2:.1f}" y="{y + BAR_HEIGHT / 2 - 9:.1f}" width="{box}" '
+            f'height="18" rx="3" fill="#ffffff"/><text x="{centre:.1f}" y="{y + BAR_HEIGHT * 0.65:.1f}" '
+            f'text-anchor="middle" font-size="12" font-weight="bold" fill="#0b0c0c">{text}</text></g>')
 
 
 def _segment(chart_id: str, grade: Grade, x: float, y: float, width: float, tooltip: str) -> str:
