@@ -247,12 +247,29 @@ def set_benchmark_opt_in(db: Session, la: LocalAuthority, opt_in: bool) -> None:
     db.flush()
 
 
+MATCHING, OTHERS = "the audits matching the filters", "your LA's other audits"
+
+
+def compare_with_the_rest(db: Session, la_id: uuid.UUID, report_filter: ReportFilter,
+                          matching: Distribution) -> ShareComparison | None:
+    """The audits a plan or auditor filter selects against the LA's other audits (same period and
+    cycle): separate plans, so the test applies. None without such a filter."""
+    if not report_filter.plan_filters:
+        return None
+    wider = ReportFilter(submitted_from=report_filter.submitted_from, submitted_to=report_filter.submitted_to,
+                         cycle=report_filter.cycle)
+    everything = distributions(queries.grade_counts(db, la_id, wider))[OVERALL]
+    rest = replace(everything, counts=tuple(all_ - some for all_, some in zip(everything.counts, matching.counts)))
+    return compare(rest, matching, OTHERS, MATCHING, over_time=False)
+
+
 @dataclass(frozen=True)
 class ReportPage:
     """Everything the reports page shows for one filter."""
 
     results: Results
     change: CycleChange | None
+    against_the_rest: ShareComparison | None
     benchmarks: list[Benchmark]
     context: list[ContextFigure]
     cycles: list[queries.CycleChoice]
@@ -263,5 +280,6 @@ def report_page(db: Session, la: LocalAuthority, report_filter: ReportFilter) ->
     by_cycle = queries.grade_counts_by_cycle(db, la.id, report_filter)
     found = results(db, la.id, report_filter, framework, [row for rows in by_cycle.values() for row in rows])
     return ReportPage(found, compare_with_previous(db, la.id, report_filter, framework, by_cycle),
+                      compare_with_the_rest(db, la.id, report_filter, found.overall),
                       benchmarks(db, la, report_filter, found.overall), context_figures(db, la.id),
                       queries.cycles(db, la.id))

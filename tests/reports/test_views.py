@@ -36,6 +36,9 @@ def test_filters_are_in_the_url_and_narrow_the_figures(db, world, sign_in_as):
     page = client.get("/reports?key_stage=KS3").get_data(as_text=True)
     assert "100% (7 of 7)" in page
     assert 'value="KS3" selected' in page
+    assert ("Good or better was lower in the audits matching the filters, 0% (0 of 7), than in your LA&#39;s "
+            "other audits, 39% (76 of 194);") in page
+    assert "rest-comparison" not in client.get("/reports").get_data(as_text=True)
 
 
 def test_a_bad_filter_is_explained_not_a_crash(db, world, sign_in_as):
