@@ -6,7 +6,7 @@ import pytest
 
 from audit_workflow.reports.cycle_report.commands import report_command
 from tests.reports.cycle_report.builders import graded_cycle
-from tests.reports.cycle_report.readback import deck_chart, formula_cells, need_pdf, pdf_is_tagged, pdf_text, sheet_rows
+from tests.reports.cycle_report.readback import deck_chart, deck_charts, formula_cells, need_pdf, pdf_is_tagged, pdf_text, sheet_rows
 
 
 @pytest.fixture
@@ -28,6 +28,9 @@ def test_the_deck_is_written_with_the_cycles_grades(cli, cycle, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Wrote the PowerPoint (PPTX) report of Autumn 2026" in result.output
     assert deck_chart(out.read_bytes(), "Overall grades").series == {"Plans": [1, 5, 3, 2]}
+    charts = deck_charts(out.read_bytes())
+    assert len(charts) == 4  # overall, sections, health focus, social care focus (no earlier cycle, no benchmark)
+    assert all(chart.alt_text and chart.alt_text.startswith(("Bar chart", "Stacked bar chart")) for chart in charts)
 
 
 def test_the_pdf_is_written_tagged(cli, cycle, tmp_path):
