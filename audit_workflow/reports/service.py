@@ -33,7 +33,7 @@ from .aggregates import (
     published_distribution,
 )
 from .benchmarking import BenchmarkFileError, pooled_distribution, read_benchmark_file, read_context_file, read_neighbours_file
-from .filters import ReportFilter
+from .filters import ParsedFilter, ReportFilter
 from .models import BenchmarkFigure, ContextFigure, StatisticalNeighbour
 from .statistics import ShareComparison
 
@@ -61,6 +61,14 @@ class Results:
     @property
     def social_care(self) -> list[Distribution]:
         return focus(self.distributions, SOCIAL_CARE_FOCUS)
+
+
+def own_filter(db: Session, la_id: uuid.UUID, parsed: ParsedFilter) -> ParsedFilter:
+    """The parsed filter with a cycle that is not the LA's (or no longer exists) taken out and
+    explained, as any other value that makes no sense."""
+    if parsed.filter.cycle is None or parsed.filter.cycle in queries.cycle_names(db, la_id):
+        return parsed
+    return ParsedFilter(parsed.filter.with_cycle(None), {**parsed.errors, "cycle": "Choose a cycle from the list"})
 
 
 def results(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, framework: Framework | None = None,
@@ -140,9 +148,9 @@ class Benchmark:
 
 def benchmark_filter(db: Session, report_filter: ReportFilter) -> ReportFilter:
     """Other LAs have other cycles: a chosen cycle stands for its period (within any dates chosen)."""
-    if not report_filter.cycle:
-        return report_filter
-    cycle = db.get(AuditCycle, report_filter.cycle)
+    cycle = db.get(AuditCycle, report_filter.cycle) if report_filter.cycle else None
+    if cycle is None:
+        return report_filter.with_cycle(None)
     start = max(filter(None, (report_filter.submitted_from, cycle.period_start)))
     end = min(filter(None, (report_filter.submitted_to, cycle.period_end)))
     return replace(report_filter, cycle=None, submitted_from=start, submitted_to=end)

@@ -51,9 +51,9 @@ def report_chart(chart_id: str, title: str, rows):
 @bp.get("/reports")
 @allow(*READERS)
 def index():
-    parsed = parse_filter(request.args)
     user = require_user()
     db = get_session()
+    parsed = service.own_filter(db, user.la_id, parse_filter(request.args))
     la = db.get(LocalAuthority, user.la_id)
     page = service.report_page(db, la, parsed.filter)
     return render_template("reports/index.html", page=page, report_filter=parsed.filter, errors=parsed.errors,
@@ -66,15 +66,15 @@ def index():
 @allow(*READERS)
 def audits():
     """The audits behind one number of the report: ?section=&grade= or ?section=&missed=, plus the filters."""
-    parsed = parse_filter(request.args)
+    db = get_session()
+    user = require_user()
+    parsed = service.own_filter(db, user.la_id, parse_filter(request.args))
     section_code = request.args.get("section", OVERALL)
     grade = request.args.get("grade") or None
     missed = request.args.get("missed") or None
     titles = section_titles(None)
     if section_code not in titles or (grade and grade not in {g.value for g in GRADES_BEST_FIRST} | {"good_or_better", "not_applicable"}):
         abort(404)
-    db = get_session()
-    user = require_user()
     rows = queries.audits_behind(db, user.la_id, parsed.filter, section_code, grade, missed)
     cycles = queries.cycle_names(db, user.la_id)
     return render_template("reports/audits.html", rows=rows, section_title=titles[section_code], grade=grade,
@@ -86,13 +86,13 @@ def audits():
 @allow(*READERS)
 def export():
     """?export=audits|assignments|...&format=csv|xlsx, plus the filters."""
-    parsed = parse_filter(request.args)
     export = EXPORTS.get(request.args.get("export", "audits"))
     file_format = request.args.get("format", "csv")
     if export is None or file_format not in FORMATS:
         abort(404)
     user = require_user()
     db = get_session()
+    parsed = service.own_filter(db, user.la_id, parse_filter(request.args))
     content = render_export(db, export, user.la_id, parsed.filter, file_format,
                             parsed.filter.describe(queries.cycle_names(db, user.la_id)))
     filename = f"{export.name}-{today().isoformat()}.{file_format}"

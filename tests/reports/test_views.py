@@ -66,8 +66,13 @@ def test_another_las_audits_are_never_counted_or_listed(db, world, sign_in_as):
     assert "THEIRS-1" not in client.get("/reports/audits?section=overall").get_data(as_text=True)
     assert "no graded plans" in client.get("/reports").get_data(as_text=True)
     assert b"THEIRS-1" not in client.get("/reports/export?export=audits&format=csv").data
-    assert client.get(f"/reports?cycle={cycle.id}").status_code == 200  # counts nothing of theirs
-    assert "Theirs" not in client.get(f"/reports?cycle={cycle.id}").get_data(as_text=True)
+    world.las["own"].benchmark_opt_in = True  # the benchmark takes a chosen cycle's period
+    db.commit()
+    for address in (f"/reports?cycle={cycle.id}", "/reports?cycle=6f1c2b1e-0000-4000-8000-000000000000"):
+        response = client.get(address)
+        assert response.status_code == 400 and "Choose a cycle from the list" in response.get_data(as_text=True)
+        assert "Theirs" not in response.get_data(as_text=True)
+    assert b"THEIRS-1" not in client.get(f"/reports/export?export=audits&format=csv&cycle={cycle.id}").data
 
 
 def test_exports_neutralise_formulas_and_open_in_openpyxl(db, world, sign_in_as):
