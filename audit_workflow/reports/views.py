@@ -33,6 +33,9 @@ FILTER_CHOICES = {
     "plan_type": PLAN_TYPES, "discipline": DISCIPLINES,
 }
 
+# What a count on the page can stand for: a grade, Good or better, or Not applicable.
+FIGURE_GRADES = frozenset({grade.value for grade in GRADES_BEST_FIRST} | {"good_or_better", "not_applicable"})
+
 navigation.register("Reports", "reports.index", READERS,
                     "Grades overall and by section, with comparisons, benchmarks and exports", order=30)
 
@@ -73,7 +76,7 @@ def audits():
     grade = request.args.get("grade") or None
     missed = request.args.get("missed") or None
     titles = section_titles(None)
-    if section_code not in titles or (grade and grade not in {g.value for g in GRADES_BEST_FIRST} | {"good_or_better", "not_applicable"}):
+    if section_code not in titles or (grade and grade not in FIGURE_GRADES):
         abort(404)
     rows = queries.audits_behind(db, user.la_id, parsed.filter, section_code, grade, missed)
     cycles = queries.cycle_names(db, user.la_id)
