@@ -47,6 +47,7 @@ def test_a_bad_filter_is_explained_not_a_crash(db, world, sign_in_as):
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "Choose a key stage from the list" in text and "must be a date like" in text
+    assert "There is a problem with the filters" in text and 'href="#key_stage"' in text
 
 
 def test_every_count_leads_to_its_audits(db, world, sign_in_as):
