@@ -103,7 +103,6 @@ def test_a_closed_cycle_is_read_only(coordinator_client, db, world, la):
     assert cycle.status == CycleStatus.CLOSED
     for path in ("", "/sample", "/auditors", "/allocation"):
         page = coordinator_client.get(f"/cycles/{cycle.id}{path}").get_data(as_text=True)
-        page = page.replace(f'action="/cycles/{cycle.id}/report"', "")  # writing its report changes nothing in it
         assert "<form method=\"post\" action=\"/cycles" not in page and "Mark as sent" not in page, path
         assert "Close the cycle" not in page and f"/cycles/{cycle.id}/edit" not in page, path
     assert coordinator_client.get(f"/cycles/{cycle.id}/edit").status_code == 302

@@ -21,7 +21,7 @@ def cycle(db, world):
 
 def _generate(client, cycle, format_name):
     token = csrf_token(client, f"/cycles/{cycle.id}")
-    return client.post(f"/cycles/{cycle.id}/report", data={"csrf_token": token, "format": format_name})
+    return client.post(f"/cycle-reports/generate/{cycle.id}", data={"csrf_token": token, "format": format_name})
 
 
 def test_a_manager_downloads_a_small_cycles_report_from_the_cycle_page(sign_in_as, cycle):
