@@ -15,6 +15,8 @@ BLUEPRINTS = [
     "audit_workflow.feedback.views",
     "audit_workflow.actions.views",
     "audit_workflow.trail.views",
+    "audit_workflow.reports.cycle_report.views",
+    "audit_workflow.reports.views",
 ]
 
 COMMANDS = [
@@ -28,4 +30,6 @@ COMMANDS = [
     "audit_workflow.feedback.commands:feedback_cli",
     "audit_workflow.actions.commands:actions_cli",
     "audit_workflow.trail.commands:trail_command",
+    "audit_workflow.reports.commands:benchmark_cli",
+    "audit_workflow.reports.cycle_report.commands:report_command",
 ]

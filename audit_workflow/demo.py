@@ -38,6 +38,8 @@ from .framework.versions import configured_framework_file, framework_for_audit
 from .notifications.staff_mail import StaffMail
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
+from .reports.demo import load_reports_demo
+from .reports.cycle_report.demo import load_cycle_report_demo
 
 DEMO_PASSWORD = "demo-password-2026"
 PLANS_PER_LA = 300
@@ -255,6 +257,8 @@ def load_demo(db: Session, config: Mapping[str, Any]) -> list[LocalAuthority]:
         ensure_feedback_demo(db, config, la, demo.prefix, DEMO_PASSWORD)
         ensure_actions(db, config, la)
         authorities.append(la)
+    load_reports_demo(db, config, authorities)
+    load_cycle_report_demo(db, authorities)
     return authorities
 
 

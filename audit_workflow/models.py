@@ -11,6 +11,8 @@ from .feedback.models import (  # noqa: F401
 )
 from .notifications.models import Alert, MailSendSlot, MailThrottle, OutboxMessage  # noqa: F401
 from .plans.models import ImportMapping, PendingUpload, Plan, PlanImport  # noqa: F401
+from .reports.models import BenchmarkFigure, ContextFigure, StatisticalNeighbour  # noqa: F401
+from .reports.cycle_report.models import CycleReportJob, CycleReportText  # noqa: F401
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from .actions.models import Action, ActionChange, ActionReview, ActionSettings  # noqa: F401
 from .trail.models import AccessEvent  # noqa: F401

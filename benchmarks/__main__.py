@@ -21,7 +21,7 @@ from audit_workflow.auth.passwords import hash_password
 from audit_workflow.config import load_settings
 from audit_workflow.db import make_engine
 
-from . import aggregations, mail, plan_import, tick, web
+from . import aggregations, cycle_report, mail, plan_import, reports, tick, web
 from .data import COORDINATOR_PASSWORD, SCALES, Builder
 from .harness import Bench, log, run_workload, table, to_json
 
@@ -32,6 +32,9 @@ WORKLOADS = {
     "mail": (mail.measure, ("mail_drain", "mail_rate_cap")),
     "web": (web.measure, ("dashboard_web",)),
     "tick": (tick.measure, ("tick", "tick_10x_closed")),
+    # After the tick, whose count of closed assignments its own LA (with a closed cycle) would change.
+    "cycle_report": (cycle_report.measure, ("cycle_report_pptx", "cycle_report_pdf", "cycle_report_xlsx")),
+    "reports": (reports.measure, ("reports_page", "reports_export_csv", "reports_export_xlsx")),
 }
 
 

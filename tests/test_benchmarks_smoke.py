@@ -24,6 +24,12 @@ EXTRA_FIELDS = {
     "dashboard_web": {"rps", "bare_rps", "throughput_share", "p99_ms"},
     "tick": {"candidate_rows", "queued", "closed_assignments"},
     "tick_10x_closed": {"candidate_rows", "queued", "closed_assignments"},
+    "cycle_report_pptx": {"plans", "peak_mb", "bytes"},
+    "cycle_report_pdf": {"plans", "peak_mb", "bytes"},
+    "cycle_report_xlsx": {"plans", "peak_mb", "bytes"},
+    "reports_page": {"audit_rows"},
+    "reports_export_csv": {"rows"},
+    "reports_export_xlsx": {"rows"},
 }
 
 

@@ -19,11 +19,13 @@ def test_demo_loads_the_promised_data_once(app, runner, db):
     assert first.exit_code == 0, first.output
     assert "password" in first.output and "coordinator1@nm.demo.example" in first.output
     counts = _counts(db)
-    assert counts["LocalAuthority"] == 2 and counts["Plan"] == 600 and 38 <= counts["User"] <= 42
-    assert len({la.region for la in db.exec(select(LocalAuthority)).all()}) == 2
+    # Two LAs to sign in to, and four more that only contribute to the reports' benchmarks.
+    assert counts["LocalAuthority"] == 6 and counts["Plan"] == 1800 and 66 <= counts["User"] <= 70
+    assert len({la.region for la in db.exec(select(LocalAuthority)).all()}) == 6
+    assert all(la.benchmark_opt_in for la in db.exec(select(LocalAuthority)).all())
 
     statuses = sorted(cycle.status for cycle in db.exec(select(AuditCycle)).all())
-    assert statuses == [CycleStatus.CLOSED] * 2 + [CycleStatus.OPEN] * 2
+    assert statuses == [CycleStatus.CLOSED] * 8 + [CycleStatus.OPEN] * 2
     submitted = db.exec(select(func.count()).select_from(Audit).where(Audit.status == AuditStatus.SUBMITTED)).one()
     drafts = db.exec(select(func.count()).select_from(Audit).where(Audit.status == AuditStatus.DRAFT)).one()
     assert submitted >= 48 and drafts > 0

@@ -1,6 +1,7 @@
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from ..modelling import created_field, id_field, la_field
@@ -14,6 +15,8 @@ class LocalAuthority(SQLModel, table=True):
     name: str = Field(max_length=120)
     region: str = Field(max_length=9, description="ONS region code, E12000001-9")
     contact_email: str | None = Field(default=None, max_length=254)
+    # Whether this LA's grades count towards the regional and national averages (never shown by name).
+    benchmark_opt_in: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = created_field()
 
 

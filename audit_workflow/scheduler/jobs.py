@@ -74,7 +74,8 @@ JOBS = [
                  "Weekdays at 08:10; each review and summary once a week, normally on Monday",
                  "cron", {"day_of_week": "mon-fri", "hour": 8, "minute": 10, "timezone": ENGLAND}),
     ScheduledJob("trail_purge", "audit_workflow.trail.jobs:trail_purge_job", "Daily at 02:50",
-                 "cron", {"hour": 2, "minute": 50, "timezone": ENGLAND}),
+                 "cron", {"hour": 2, "minute": 50, "timezone": ENGLAND}),    ScheduledJob("cycle_reports", "audit_workflow.reports.cycle_report.jobs:cycle_reports_job", "Every 15 seconds",
+                 "interval", {"seconds": 15}),
 ]
 
 
