@@ -25,6 +25,18 @@ PURE_MODULES = [
     "audit_workflow.cycles.chase_rules",
     "audit_workflow.notifications.privacy",
     "audit_workflow.notifications.retry",
+    "audit_workflow.reports.aggregates",
+    "audit_workflow.reports.statistics",
+    "audit_workflow.reports.filters",
+    "audit_workflow.reports.benchmarking",
+    "audit_workflow.feedback.questionnaire",
+    "audit_workflow.feedback.results",
+    "audit_workflow.feedback.rules",
+    "audit_workflow.actions.rules",
+    "audit_workflow.actions.board",
+    "audit_workflow.reports.charts",
+    "audit_workflow.reports.export_formats",
+    "audit_workflow.reports.cycle_report.document",
     "audit_workflow.natural_order",
 ]
 
