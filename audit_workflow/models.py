@@ -7,3 +7,4 @@ from .cycles.models import AllocationRun, Assignment, AuditCycle, CycleAuditor, 
 from .notifications.models import Alert, MailSendSlot, MailThrottle, OutboxMessage  # noqa: F401
 from .plans.models import Plan, PlanImport  # noqa: F401
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401
+from .moderation.models import Adjudication, AgreedGrade, ModerationCycle, ModerationPick, Moderator  # noqa: F401
