@@ -21,4 +21,6 @@ COMMANDS = [
     "audit_workflow.scheduler.commands:scheduler_command",
     "audit_workflow.scheduler.commands:run_job_command",
     "audit_workflow.notifications.commands:mail_cli",
+    "audit_workflow.moderation.commands:moderation_cli",
+    "audit_workflow.moderation.commands:export_cli",
 ]

@@ -28,6 +28,7 @@ from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles import progress
 from ..cycles.models import ACTIVE_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
 from ..cycles.service import CycleError, eligible_auditors, held_per_auditor, reassign
+from ..moderation.jobs import moderation_sample_job
 from ..db import describe_error, session_scope
 from ..notifications.catalogue import staff_context
 from ..notifications.dispatcher import dispatch_due
@@ -456,6 +457,7 @@ JOBS: dict[str, Callable[..., JobOutcome]] = {
     "chase": chase,
     "weekly_digest": weekly_digest,
     "retention_purge": retention_purge,
+    "moderation_sample": moderation_sample_job,
 }
 
 

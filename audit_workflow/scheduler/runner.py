@@ -70,6 +70,8 @@ TIMETABLE = [
                  {"day_of_week": "mon-fri", "hour": 8, "minute": 0, "timezone": ENGLAND}),
     ScheduledJob("retention_purge", "Daily at 02:30, and a minute after the scheduler starts", "cron",
                  {"hour": 2, "minute": 30, "timezone": ENGLAND}, soon_after_start=True),
+    ScheduledJob("moderation_sample", "Weekdays, every hour from 07:10 to 17:10", "cron",
+                 {"day_of_week": "mon-fri", "hour": "7-17", "minute": 10, "timezone": ENGLAND}),
 ]
 
 
