@@ -12,6 +12,7 @@ BLUEPRINTS = [
     "audit_workflow.cycles.views",
     "audit_workflow.scheduler.views",
     "audit_workflow.notifications.views",
+    "audit_workflow.moderation.views",
 ]
 
 COMMANDS = [

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..audits.frameworks import framework_for_audit
-from ..audits.models import Audit, AuditStatus, SectionJudgement
+from ..audits.models import Audit, AuditAction, AuditHistory, AuditStatus, SectionJudgement
 from ..auth.models import Role, User
 from ..authorities.models import LocalAuthority
 from ..clock import utcnow
@@ -586,3 +586,69 @@ def export_rows(db: Session, cycle: AuditCycle) -> list[dict[str, str]]:
                 "first_auditor": pair.first.auditor.email, "second_auditor": pair.second.auditor.email,
             })
     return rows
+
+
+# --- Every audit of a plan, for the comparison page ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanAudit:
+    """One audit of a plan in some cycle, for comparing side by side."""
+
+    audit: Audit
+    assignment: Assignment
+    cycle: AuditCycle
+    auditor: User
+    judgements: dict[str, SectionJudgement]
+    reopened: bool  # reopened at least once after a submission
+
+    @property
+    def label(self) -> str:
+        kind = "Moderation" if self.assignment.kind == AssignmentKind.MODERATION else "Audit"
+        return f"{kind} by {self.auditor.display_name} ({self.cycle.name})"
+
+
+def find_plan(db: Session, la_id: uuid.UUID, system_id: str) -> Plan:
+    cleaned = (system_id or "").strip()
+    if not cleaned:
+        raise ModerationError("Enter a System ID", "system_id")
+    plan = db.exec(select(Plan).where(Plan.la_id == la_id, Plan.system_id == cleaned)).first()
+    if plan is None:
+        raise ModerationError(f"There is no plan with System ID {cleaned} in the register", "system_id")
+    return plan
+
+
+def audits_of_plan(db: Session, plan: Plan) -> list[PlanAudit]:
+    """Every started audit of the plan, in every cycle: primary, moderation, and reopened ones."""
+    rows = db.exec(
+        select(Audit, Assignment, AuditCycle, User)
+        .join(Assignment, Assignment.id == Audit.assignment_id)
+        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.plan_id == plan.id)
+        .order_by(AuditCycle.period_start, Assignment.kind.desc(), Audit.started_at)
+    ).all()
+    audit_ids = [row[0].id for row in rows]
+    judgements: dict[uuid.UUID, dict[str, SectionJudgement]] = {}
+    reopened: set[uuid.UUID] = set()
+    if audit_ids:
+        for judgement in db.exec(select(SectionJudgement).where(col(SectionJudgement.audit_id).in_(audit_ids))).all():
+            judgements.setdefault(judgement.audit_id, {})[judgement.section_code] = judgement
+        reopened = set(db.exec(select(AuditHistory.audit_id).where(
+            col(AuditHistory.audit_id).in_(audit_ids), AuditHistory.action == AuditAction.REOPENED)).all())
+    return [PlanAudit(audit, assignment, cycle, user, judgements.get(audit.id, {}), audit.id in reopened)
+            for audit, assignment, cycle, user in rows]
+
+
+def moderated_cycles(db: Session, la_id: uuid.UUID) -> list[tuple[AuditCycle, int]]:
+    """The LA's cycles with moderation picks, newest first, with how many plans each has picked."""
+    return list(db.exec(
+        select(AuditCycle, func.count(ModerationPick.id))
+        .join(ModerationPick, ModerationPick.cycle_id == AuditCycle.id)
+        .where(AuditCycle.la_id == la_id, col(ModerationPick.removed_at).is_(None))
+        .group_by(AuditCycle.id).order_by(col(AuditCycle.period_start).desc())
+    ).all())
+
+
+def la_cycles(db: Session, la_id: uuid.UUID) -> list[AuditCycle]:
+    return [cycle for cycle, _count in moderated_cycles(db, la_id)]
