@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from ..framework.model import GRADES_BEST_FIRST, Grade
@@ -47,8 +48,8 @@ class RemovePickForm(FlaskForm):
 
 def adjudication_form(section_codes: tuple[str, ...], prefill: dict[str, str], formdata=None) -> FlaskForm:
     """One grade choice per section and one overall, and the rationale."""
-    section_choices = [("", "Choose a grade")] + [(grade.value, grade.label) for grade in Grade]
-    overall_choices = [("", "Choose a grade")] + [(grade.value, grade.label) for grade in GRADES_BEST_FIRST]
+    section_choices = [SelectChoice("", "Choose a grade")] + [SelectChoice(grade.value, grade.label) for grade in Grade]
+    overall_choices = [SelectChoice("", "Choose a grade")] + [SelectChoice(grade.value, grade.label) for grade in GRADES_BEST_FIRST]
 
     class AdjudicationForm(FlaskForm):
         rationale = StringField("Why these grades?", widget=GovTextArea(),

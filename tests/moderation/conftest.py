@@ -23,6 +23,8 @@ POOL = (("Audit A", "education"), ("Audit A", "education"), ("Audit B", "health"
 
 @pytest.fixture
 def app_context(app):
+    """For services that read the app's settings (cycles' emails). Not with the test client: a
+    request inside a pushed app context shares its `g`, which confuses the CSRF token."""
     with app.app_context():
         yield
 
@@ -49,8 +51,13 @@ def complete(db, assignment: Assignment, band: Band, overrides: dict[str, Band] 
 
 
 @pytest.fixture
-def allocated(db, world, app_context):
+def allocated(db, world, app):
     """An open cycle of 20 plans allocated to a pool of six auditors (moderation share 10%)."""
+    with app.app_context():  # allocation emails read the app's settings
+        return _allocate(db, world)
+
+
+def _allocate(db, world):
     la = world.las["own"]
     add_register(db, la, 40)
     cycle = cycles.create_cycle(db, la.id, CycleSettings(name="Autumn 2026", period_start=date(2026, 9, 1),

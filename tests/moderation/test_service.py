@@ -17,6 +17,8 @@ from audit_workflow.plans.models import Plan
 from audit_workflow.scheduler.jobs import JOBS
 from audit_workflow.scheduler.runner import TIMETABLE
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 
 def moderation_assignments(db, cycle):
     return db.exec(select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.kind == AssignmentKind.MODERATION,
