@@ -30,6 +30,7 @@ from .cycles.service import (
 )
 from .db import get_engine, session_scope
 from .framework import Band, Section
+from .moderation.demo import moderate_demo_cycle
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
 
@@ -169,6 +170,7 @@ def _ensure_cycles(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None
         assignment.due_date = date(2026, 5, 26)
         assignment.submitted_at = _at(date(2026, 5, 11) + timedelta(days=number % 14))
         db.add(assignment)
+    moderate_demo_cycle(db, db.get(AuditCycle, summer[0].cycle_id), current_app.config, seed=int(demo.code))
     close_cycle(db, db.get(AuditCycle, summer[0].cycle_id))
 
     # This term: a third submitted, a third part-way through, the rest not started, some overdue.

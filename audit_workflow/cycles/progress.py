@@ -16,7 +16,7 @@ from ..auth.models import User
 from ..clock import today
 from ..plans.models import Plan
 from . import sampling
-from .models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan, SampleChange
+from .models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan, SampleChange
 from .service import held_per_auditor, register_size, target_size, unallocated_plan_ids
 
 OVERDUE = "overdue"
@@ -171,7 +171,7 @@ def sampled_plans(db: Session, cycle: AuditCycle) -> list[SampledPlan]:
     holder = (
         select(Assignment.plan_id, User.display_name)
         .join(User, User.id == Assignment.auditor_id)
-        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(HELD_STATUSES))
+        .where(Assignment.cycle_id == cycle.id, Assignment.kind == AssignmentKind.PRIMARY, col(Assignment.status).in_(HELD_STATUSES))
         .subquery()
     )
     rows = db.exec(

@@ -619,7 +619,10 @@ def eligible_auditors(db: Session, assignment: Assignment) -> list[User]:
         select(User).join(CycleAuditor, CycleAuditor.user_id == User.id)
         .where(CycleAuditor.cycle_id == assignment.cycle_id, User.active).order_by(User.display_name)
     ).all()
-    return [user for user in members if user.id != assignment.auditor_id and user.id not in declined
+    # Whoever holds another audit of the plan (its first auditor or its moderator) cannot take this one.
+    holders = {assignment.auditor_id, *db.exec(select(Assignment.auditor_id).where(
+        Assignment.cycle_id == assignment.cycle_id, Assignment.plan_id == plan.id, col(Assignment.status).in_(HELD_STATUSES))).all()}
+    return [user for user in members if user.id not in holders and user.id not in declined
             and not allocation.same_team(user.team, plan.writer_team)]
 
 
