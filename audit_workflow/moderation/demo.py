@@ -24,7 +24,7 @@ from .models import ModerationPick
 
 # How far a demo moderator's section grade strays from the first auditor's, in bands, and how often.
 DRIFT = {0: 70, 1: 22, -1: 6, 2: 2}
-MODERATION_SHARE = 0.5  # a large share in the demo, so that the statistics have pairs enough to say something
+MODERATION_SHARE = 0.75  # a large share in the demo, so that the statistics have pairs enough to say something
 
 
 def ticks_aiming_at(section: Section, band: Band) -> list[str]:

@@ -607,6 +607,29 @@ class PlanAudit:
         kind = "Moderation" if self.assignment.kind == AssignmentKind.MODERATION else "Audit"
         return f"{kind} by {self.auditor.display_name} ({self.cycle.name})"
 
+    def ticked(self, code: str) -> set[str]:
+        judgement = self.judgements.get(code)
+        return set(json.loads(judgement.ticked)) if judgement else set()
+
+
+@dataclass(frozen=True)
+class SectionComparison:
+    section: Any  # framework.Section
+    differing: list  # the criteria some but not all of the audits ticked, in the framework's order
+    ticked: list[set[str]]  # each audit's ticks, in the audits' order
+
+
+def compare_sections(db: Session, audits: list[PlanAudit]) -> list[SectionComparison]:
+    """Section by section, what the audits ticked and the criteria they ticked differently."""
+    if not audits:
+        return []
+    rows = []
+    for section in framework_for_audit(db, audits[0].audit).sections:
+        ticked = [entry.ticked(section.code) for entry in audits]
+        differing = set().union(*ticked) - set.intersection(*ticked)
+        rows.append(SectionComparison(section, [criterion for criterion in section.criteria if criterion.id in differing], ticked))
+    return rows
+
 
 def find_plan(db: Session, la_id: uuid.UUID, system_id: str) -> Plan:
     cleaned = (system_id or "").strip()

@@ -8,13 +8,11 @@ shows as hidden on every page here.
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import allow, blind_to, load_owned, require_user
-from ..audits.frameworks import framework_for_audit
 from ..auth.models import Role
 from ..cycles.models import AuditCycle, CycleStatus
 from ..db import get_session
@@ -69,26 +67,8 @@ def compare(plan_id: uuid.UUID):
     db = get_session()
     columns = [(entry, blind_to(entry.audit)) for entry in service.audits_of_plan(db, plan)]
     visible = [entry for entry, hidden in columns if not hidden]
-    sections = _sections_of(db, visible)
+    sections = service.compare_sections(db, visible)
     return render_template("moderation/compare.html", plan=plan, columns=columns, visible=visible, sections=sections)
-
-
-def _sections_of(db, visible):
-    """For each section: its code and title, and the criteria not every visible audit ticked."""
-    if not visible:
-        return []
-    framework = framework_for_audit(db, visible[0].audit)
-    rows = []
-    for section in framework.sections:
-        ticked = [_ticked(entry, section.code) for entry in visible]
-        differing = set().union(*ticked) - set.intersection(*ticked) if ticked else set()
-        rows.append((section, [criterion for criterion in section.criteria if criterion.id in differing], ticked))
-    return rows
-
-
-def _ticked(entry: service.PlanAudit, code: str) -> set[str]:
-    judgement = entry.judgements.get(code)
-    return set(json.loads(judgement.ticked)) if judgement else set()
 
 
 @bp.get("/moderation/cycles/<uuid:cycle_id>")
@@ -201,7 +181,7 @@ def adjudicate(pick_id: uuid.UUID):
 
 def _refused(message: str, back_to: str):
     get_session().rollback()
-    return render_template("moderation/refused.html", message=message, back_to=back_to), 409
+    return render_template("audits/refused.html", message=message, back_to=back_to), 409
 
 
 @bp.get("/moderation/cycles/<uuid:cycle_id>/statistics")

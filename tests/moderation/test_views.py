@@ -85,3 +85,11 @@ def test_the_statistics_page_shows_kappa_and_alpha_with_intervals(client, sign_i
     assert "Calibration: who needs support" in page and "Criteria ticked differently most often" in page
     across = client.get(f"/moderation/cycles/{moderated.id}/statistics?across=all")
     assert across.status_code == 200 and "All moderated cycles" in across.get_data(as_text=True)
+
+
+def test_the_comparison_shows_both_audits_and_the_criteria_ticked_differently(client, sign_in_as, db, moderated):  # noqa: F811
+    pair = next(pair for pair in service.pairs_for(db, [moderated]) if pair.first.overall != pair.second.overall)
+    sign_in_as("manager")
+    page = client.get(f"/moderation/plans/{pair.plan.id}").get_data(as_text=True)
+    assert f"Audit by {pair.first.auditor.display_name}" in page and f"Moderation by {pair.second.auditor.display_name}" in page
+    assert "ticked differently" in page
