@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import SelectField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
@@ -44,6 +44,12 @@ class AddPickForm(FlaskForm):
 class RemovePickForm(FlaskForm):
     reason = _reason("Why remove this plan?", "For example, the plan has ceased. Do not name the child or their family.")
     submit = SubmitField("Remove from the moderation sample", widget=GovSubmitInput())
+
+
+class ModeratorsForm(FlaskForm):
+    moderators = SelectMultipleField("Moderators", widget=GovCheckboxesInput(), choices=[],
+                                     description="Preferred as second auditors, and may adjudicate pairs they did not audit.")
+    submit = SubmitField("Save moderators", widget=GovSubmitInput())
 
 
 def adjudication_form(section_codes: tuple[str, ...], prefill: dict[str, str], formdata=None) -> FlaskForm:

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from ..audits.frameworks import framework_for_audit
 from ..audits.models import Audit, AuditAction, AuditHistory, AuditStatus, SectionJudgement
 from ..auth.models import Role, User
+from ..auth.service import active_users_with_role
 from ..authorities.models import LocalAuthority
 from ..clock import utcnow
 from ..cycles.models import HELD_STATUSES, Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CycleAuditor, CycleStatus
@@ -99,6 +100,14 @@ def picks(db: Session, cycle: AuditCycle, include_removed: bool = False) -> list
     if not include_removed:
         query = query.where(col(ModerationPick.removed_at).is_(None))
     return list(db.exec(query.order_by(ModerationPick.picked_at)).all())
+
+
+def removed_picks(db: Session, cycle: AuditCycle) -> list[tuple[str, str]]:
+    """(System ID, why) of each plan a coordinator took out of the cycle's moderation sample."""
+    return list(db.exec(
+        select(Plan.system_id, ModerationPick.removed_reason).join(Plan, Plan.id == ModerationPick.plan_id)
+        .where(ModerationPick.cycle_id == cycle.id, col(ModerationPick.removed_at).is_not(None)).order_by(Plan.system_id)
+    ).all())
 
 
 @dataclass
@@ -272,6 +281,24 @@ def set_moderator(db: Session, user: User, moderator: bool) -> None:
     elif not moderator and row is not None:
         db.delete(row)
     db.flush()
+
+
+def moderators_of(db: Session, la_id: uuid.UUID) -> tuple[list[User], set[uuid.UUID]]:
+    """The LA's active auditors, and which of them are moderators."""
+    auditors = active_users_with_role(db, la_id, Role.AUDITOR)
+    marked = set(db.exec(select(Moderator.user_id).where(Moderator.la_id == la_id)).all())
+    return auditors, marked
+
+
+def set_moderators(db: Session, la_id: uuid.UUID, user_ids: set[uuid.UUID]) -> None:
+    """Make exactly these of the LA's active auditors its moderators."""
+    auditors, marked = moderators_of(db, la_id)
+    known = {user.id for user in auditors}
+    if user_ids - known:
+        raise ModerationError("Choose moderators from the LA's active auditors", "moderators")
+    for user in auditors:
+        if (user.id in user_ids) != (user.id in marked):
+            set_moderator(db, user, user.id in user_ids)
 
 
 def is_moderator(db: Session, user: User) -> bool:

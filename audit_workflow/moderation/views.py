@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, blind_to, load_owned, require_user
 from ..auth.models import Role
@@ -19,7 +20,7 @@ from ..db import get_session
 from ..plans.models import Plan
 from ..web import navigation
 from . import service
-from .forms import AddPickForm, FindPlanForm, RemovePickForm, SelectForm, adjudication_form, attach_error
+from .forms import AddPickForm, FindPlanForm, ModeratorsForm, RemovePickForm, SelectForm, adjudication_form, attach_error
 from .models import ModerationPick
 from .rules import grade_label
 
@@ -60,6 +61,27 @@ def find():
                            cycles=service.moderated_cycles(db, require_user().la_id)), status
 
 
+@bp.route("/moderation/moderators", methods=["GET", "POST"])
+@allow(Role.COORDINATOR)
+def moderators():
+    db = get_session()
+    la_id = require_user().la_id
+    auditors, marked = service.moderators_of(db, la_id)
+    form = ModeratorsForm(data=None if request.method == "POST" else {"moderators": [str(user_id) for user_id in marked]})
+    form.moderators.choices = [SelectChoice(str(user.id), f"{user.display_name} ({user.email})") for user in auditors]
+    if form.validate_on_submit():
+        try:
+            service.set_moderators(db, la_id, {uuid.UUID(value) for value in form.moderators.data})
+        except service.ModerationError as refusal:
+            db.rollback()
+            attach_error(form, refusal)
+        else:
+            db.commit()
+            flash("Moderators saved.")
+            return redirect(url_for("moderation.moderators"))
+    return render_template("moderation/moderators.html", form=form), 400 if form.errors else 200
+
+
 @bp.get("/moderation/plans/<uuid:plan_id>")
 @allow(*OVERSEERS)
 def compare(plan_id: uuid.UUID):
@@ -81,7 +103,7 @@ def _cycle_page(cycle: AuditCycle, add_form: AddPickForm | None = None, status: 
     db = get_session()
     return render_template(
         "moderation/cycle.html", cycle=cycle, pairs=service.pairs_for(db, [cycle]),
-        removed=[pick for pick in service.picks(db, cycle, include_removed=True) if pick.removed_at],
+        removed=service.removed_picks(db, cycle),
         select_form=SelectForm(), add_form=add_form or AddPickForm(formdata=None),
         editable=cycle.status == CycleStatus.OPEN and require_user().has_role(Role.COORDINATOR),
         form=add_form,

@@ -12,6 +12,7 @@ ROUTES = {
     # Coordinators, and auditors marked as moderators who audited neither side (others are refused, 409).
     "moderation.adjudicate": roles(COORDINATOR, AUDITOR),
     "moderation.statistics": OVERSEERS,
+    "moderation.moderators": roles(COORDINATOR),
 }
 
 

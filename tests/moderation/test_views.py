@@ -48,6 +48,7 @@ def test_a_coordinator_picks_adds_and_removes(client, sign_in_as, db, submitted)
     db.rollback()
     db.refresh(pick)
     assert pick.removed_reason == "Added by mistake"
+    assert f"{spare.system_id}: Added by mistake" in client.get(page).get_data(as_text=True)
 
 
 def test_a_flagged_pair_is_adjudicated_on_the_web(client, sign_in_as, db, moderated):  # noqa: F811
@@ -93,3 +94,18 @@ def test_the_comparison_shows_both_audits_and_the_criteria_ticked_differently(cl
     page = client.get(f"/moderation/plans/{pair.plan.id}").get_data(as_text=True)
     assert f"Audit by {pair.first.auditor.display_name}" in page and f"Moderation by {pair.second.auditor.display_name}" in page
     assert "ticked differently" in page
+
+
+def test_a_coordinator_chooses_the_moderators(client, sign_in_as, db, world):
+    auditor = world.user("auditor")
+    sign_in_as("coordinator")
+    page = client.get("/moderation/moderators").get_data(as_text=True)
+    assert auditor.email in page
+    url = "/moderation/moderators"
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), "moderators": [str(auditor.id)]}).status_code == 302
+    db.rollback()
+    assert service.is_moderator(db, auditor)
+    assert client.post(url, data={"csrf_token": csrf_token(client, url), "moderators": ["not-an-auditor"]}).status_code == 400
+    assert client.post(url, data={"csrf_token": csrf_token(client, url)}).status_code == 302
+    db.rollback()
+    assert not service.is_moderator(db, auditor)
