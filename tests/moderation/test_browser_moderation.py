@@ -39,7 +39,13 @@ def test_a_flagged_blind_pair_is_adjudicated_and_the_statistics_show_intervals(b
     assert "picked" in outcome.summary
     moderations = db.exec(select(Assignment).where(Assignment.kind == AssignmentKind.MODERATION,
                                                    Assignment.status.in_(HELD_STATUSES))).all()
-    chosen, others = moderations[0], moderations[1:]
+    def first_grade(moderation):
+        return db.exec(select(Audit.overall_grade).join(Assignment, Assignment.id == Audit.assignment_id).where(
+            Assignment.plan_id == moderation.plan_id, Assignment.kind == AssignmentKind.PRIMARY)).one()
+
+    # A plan the first auditor graded Good or better, which an all-Inadequate second audit contradicts.
+    chosen = next(moderation for moderation in moderations if first_grade(moderation) in ("good", "outstanding"))
+    others = [moderation for moderation in moderations if moderation.id != chosen.id]
     for number, other in enumerate(others):  # the other moderators finish, some disagreeing
         complete(db, other, (Band.GOOD, Band.REQUIRES_IMPROVEMENT, Band.GOOD)[number % 3])
     moderator = db.get(User, chosen.auditor_id)
