@@ -71,7 +71,8 @@ class AgreedGrade(SQLModel, table=True):
     id: uuid.UUID = id_field()
     la_id: uuid.UUID = la_field()
     audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
-    section_code: str = Field(max_length=4, description='a section code, or "overall"')
+    # A section code (at most 4 characters) or "overall", which needs 7.
+    section_code: str = Field(max_length=7, description='a section code, or "overall"')
     grade: str = Field(max_length=24)
     decided_at: datetime = created_field()
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

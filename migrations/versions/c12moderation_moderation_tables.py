@@ -93,7 +93,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('la_id', sa.Uuid(), nullable=False),
     sa.Column('audit_id', sa.Uuid(), nullable=False),
-    sa.Column('section_code', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+    sa.Column('section_code', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('grade', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
     sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('decided_by_id', sa.Uuid(), nullable=True),
