@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
+from .audits.models import Audit, AuditStatus
 from .auth.models import Role, User
+from .cycles.models import HELD_STATUSES, Assignment
 from .db import get_session
 from .trail import recorder as trail
 
@@ -122,3 +124,22 @@ def load_owned(model: type[Model], object_id: uuid.UUID) -> Model:
 def in_my_la(model: type[Model]):
     """A select() of model rows limited to the signed-in user's LA."""
     return select(model).where(getattr(model, "la_id") == require_user().la_id)
+
+
+def blind_to(audit: Audit) -> bool:
+    """Blind moderation: someone who holds an audit of a plan (first auditor or moderator) may not
+    see another audit of that plan in the same cycle until both are submitted, whatever their roles.
+    Views that show an audit refuse it (404) when this is true."""
+    user = require_user()
+    db = get_session()
+    target = db.get(Assignment, audit.assignment_id)
+    if target.auditor_id == user.id:
+        return False
+    own = db.exec(
+        select(Audit.status).select_from(Assignment).outerjoin(Audit, Audit.assignment_id == Assignment.id)
+        .where(Assignment.cycle_id == target.cycle_id, Assignment.plan_id == target.plan_id,
+               Assignment.auditor_id == user.id, col(Assignment.status).in_(HELD_STATUSES))
+    ).all()
+    if not own:
+        return False
+    return audit.status != AuditStatus.SUBMITTED or any(status != AuditStatus.SUBMITTED for status in own)

@@ -17,6 +17,7 @@ BLUEPRINTS = [
     "audit_workflow.trail.views",
     "audit_workflow.reports.cycle_report.views",
     "audit_workflow.reports.views",
+    "audit_workflow.moderation.views",
 ]
 
 COMMANDS = [
@@ -32,4 +33,6 @@ COMMANDS = [
     "audit_workflow.trail.commands:trail_command",
     "audit_workflow.reports.commands:benchmark_cli",
     "audit_workflow.reports.cycle_report.commands:report_command",
+    "audit_workflow.moderation.commands:moderation_cli",
+    "audit_workflow.moderation.commands:export_cli",
 ]

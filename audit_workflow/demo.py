@@ -36,6 +36,7 @@ from .feedback.demo import ensure_feedback_demo
 from .framework import Band, Section
 from .framework.versions import configured_framework_file, framework_for_audit
 from .notifications.staff_mail import StaffMail
+from .moderation.demo import moderate_demo_cycle
 from .plans.models import Plan
 from .plans.reference import KEY_STAGE_MIX, NATIONAL_NEED_MIX, SETTING_TYPE_MIX
 from .reports.demo import load_reports_demo
@@ -231,6 +232,7 @@ def _ensure_cycles(db: Session, config: Mapping[str, Any], la: LocalAuthority, d
         assignment.due_date = date(2026, 5, 26)
         assignment.submitted_at = _at(date(2026, 5, 11) + timedelta(days=number % 14))
         db.add(assignment)
+    moderate_demo_cycle(db, db.get(AuditCycle, summer[0].cycle_id), config, seed=int(demo.code))
     close_cycle(db, db.get(AuditCycle, summer[0].cycle_id))
 
     # This term: a third submitted, a third part-way through, the rest not started, some overdue.

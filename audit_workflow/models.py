@@ -16,3 +16,4 @@ from .reports.cycle_report.models import CycleReportJob, CycleReportText  # noqa
 from .scheduler.models import JobRun, SchedulerLease  # noqa: F401
 from .actions.models import Action, ActionChange, ActionReview, ActionSettings  # noqa: F401
 from .trail.models import AccessEvent  # noqa: F401
+from .moderation.models import Adjudication, AgreedGrade, ModerationCycle, ModerationPick, Moderator  # noqa: F401

@@ -25,6 +25,8 @@ PURE_MODULES = [
     "audit_workflow.cycles.chase_rules",
     "audit_workflow.notifications.privacy",
     "audit_workflow.notifications.retry",
+    "audit_workflow.moderation.statistics",
+    "audit_workflow.moderation.selection",
     "audit_workflow.reports.aggregates",
     "audit_workflow.reports.statistics",
     "audit_workflow.reports.filters",

@@ -11,7 +11,7 @@ import uuid
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from sqlmodel import Session
 
-from ..access import allow, current_user, load_owned, require_user
+from ..access import allow, blind_to, current_user, load_owned, require_user
 from ..auth.models import Role, User
 from ..cycles.models import Assignment
 from ..db import get_session
@@ -200,7 +200,7 @@ def _readable_audit(audit_id: uuid.UUID) -> Audit:
     """The audit if it is in the user's LA and they oversee it or it is their own; 404 otherwise."""
     audit = load_owned(Audit, audit_id)
     user = require_user()
-    if not user.has_role(*OVERSEERS) and not service.is_the_auditor(get_session(), audit, user):
+    if (not user.has_role(*OVERSEERS) and not service.is_the_auditor(get_session(), audit, user)) or blind_to(audit):
         abort(404)
     return audit
 

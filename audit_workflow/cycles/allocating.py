@@ -149,7 +149,7 @@ def allocate_cycle(db: Session, cycle: AuditCycle, actor: User | None, mail: Sta
                              list(result.explanation))
 
 
-def _email_plan(plan: Plan, due: date) -> dict:
+def email_plan(plan: Plan, due: date) -> dict:
     """A plan as the assignment emails describe it: what the auditor needs to match the file the
     coordinator sends them, and nothing that identifies the child."""
     return {"system_id": plan.system_id, "key_stage": key_stage_label(plan.key_stage), "setting_name": plan.setting_name,
@@ -174,7 +174,7 @@ def _queue_assignment_emails(db: Session, mail: StaffMail, cycle: AuditCycle, ru
             db, kind="assignment", to=[auditor.email], la_id=cycle.la_id, key=f"allocation:{cycle.id}:{auditor_id}:{run.id}",
             context=mail.context(
                 cycle.la_id, auditor.display_name, cycle={"name": cycle.name}, coordinator=coordinator,
-                assignments=[_email_plan(plans[item.plan_id], item.due_date) for item in theirs],
+                assignments=[email_plan(plans[item.plan_id], item.due_date) for item in theirs],
             ),
         )
 
@@ -188,7 +188,10 @@ def eligible_auditors(db: Session, assignment: Assignment) -> list[User]:
         select(User).join(CycleAuditor, CycleAuditor.user_id == User.id)
         .where(CycleAuditor.cycle_id == assignment.cycle_id, User.active).order_by(User.display_name)
     ).all()
-    return [user for user in members if user.id != assignment.auditor_id and user.id not in declined
+    # Whoever holds another audit of the plan (its first auditor or its moderator) cannot take this one.
+    holders = {assignment.auditor_id, *db.exec(select(Assignment.auditor_id).where(
+        Assignment.cycle_id == assignment.cycle_id, Assignment.plan_id == plan.id, col(Assignment.status).in_(HELD_STATUSES))).all()}
+    return [user for user in members if user.id not in holders and user.id not in declined
             and not allocation.same_team(user.team, plan.writer_team)]
 
 
@@ -213,7 +216,7 @@ def reassign(db: Session, assignment: Assignment, new_auditor_id: uuid.UUID, act
         context=mail.context(
             cycle.la_id, new_auditor.display_name, cycle={"name": cycle.name},
             coordinator={"display_name": _coordinator_name(db, cycle.la_id, actor)},
-            assignments=[_email_plan(db.get(Plan, assignment.plan_id), replacement.due_date)],
+            assignments=[email_plan(db.get(Plan, assignment.plan_id), replacement.due_date)],
         ),
     )
     previous_auditor = db.get(User, assignment.auditor_id)
@@ -256,7 +259,7 @@ def assign_reaudit(db: Session, cycle: AuditCycle, original: Assignment, auditor
         key=f"assignment:{assignment.id}:reaudit",
         context=mail.context(cycle.la_id, auditor.display_name, cycle={"name": cycle.name},
                              coordinator={"display_name": _coordinator_name(db, cycle.la_id, actor)},
-                             assignments=[_email_plan(plan, assignment.due_date)]),
+                             assignments=[email_plan(plan, assignment.due_date)]),
     )
     return assignment
 

@@ -17,7 +17,7 @@ from ..clock import today
 from ..natural_order import natural_key
 from ..plans.models import Plan
 from . import sampling
-from .models import (ACTIVE_STATUSES, HELD_STATUSES, AllocationRun, Assignment, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan,
+from .models import (ACTIVE_STATUSES, HELD_STATUSES, AllocationRun, Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan,
                      CycleStatus, SampleChange)
 from .allocating import held_per_auditor, unallocated_plan_ids
 from .plan_sample import register_size, target_size
@@ -175,7 +175,7 @@ def sampled_plans(db: Session, cycle: AuditCycle) -> list[SampledPlan]:
     holder = (
         select(Assignment.plan_id, User.display_name)
         .join(User, User.id == Assignment.auditor_id)
-        .where(Assignment.cycle_id == cycle.id, col(Assignment.status).in_(HELD_STATUSES))
+        .where(Assignment.cycle_id == cycle.id, Assignment.kind == AssignmentKind.PRIMARY, col(Assignment.status).in_(HELD_STATUSES))
         .subquery()
     )
     rows = db.exec(

@@ -21,6 +21,7 @@ from .model import (
     SECTION_CODES,
     Band,
     Criterion,
+    DiscrepancyRules,
     Framework,
     Grade,
     Rules,
@@ -32,6 +33,8 @@ TOTAL_WEIGHT = 100
 CRITERION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 TOP_LEVEL_KEYS = ("version", "name", "rules", "sections")
+OPTIONAL_TOP_LEVEL_KEYS = ("moderation",)
+MODERATION_KEYS = ("flag_overall_difference", "flag_sections")
 RULE_KEYS = (
     "good_minimum",
     "outstanding_minimum",
@@ -106,6 +109,9 @@ def framework_to_dict(framework: Framework) -> dict[str, Any]:
             "limiting_cap": rules.limiting_cap.value,
         },
         "sections": [_section_to_dict(section) for section in framework.sections],
+        # Only when the file has it, so frameworks written without it keep their stored content.
+        **({"moderation": {"flag_overall_difference": framework.moderation.overall_difference,
+                           "flag_sections": list(framework.moderation.sections)}} if framework.moderation else {}),
     }
 
 
@@ -183,16 +189,31 @@ class _Reader:
     # -- the parts -------------------------------------------------------------------------------
 
     def framework(self, data: Any) -> Framework | None:
-        top = self.mapping(data, (), "the top level", TOP_LEVEL_KEYS)
+        top = self.mapping(data, (), "the top level", TOP_LEVEL_KEYS, optional=OPTIONAL_TOP_LEVEL_KEYS)
         if top is None:
             return None
         version = self.text(top, "version", ())
         name = self.text(top, "name", ())
         rules = self.rules(top["rules"]) if "rules" in top else None
         sections = self.sections(top["sections"], rules) if "sections" in top else None
+        moderation = self.discrepancy_rules(top["moderation"]) if "moderation" in top else None
         if self.problems:
             return None
-        return Framework(version=version, name=name, rules=rules, sections=sections)
+        return Framework(version=version, name=name, rules=rules, sections=sections, moderation=moderation)
+
+    def discrepancy_rules(self, data: Any) -> DiscrepancyRules | None:
+        """The moderation block: when a pair of audits of one plan is flagged for adjudication."""
+        where = ("moderation",)
+        block = self.mapping(data, where, "", MODERATION_KEYS)
+        if block is None:
+            return None
+        bands = len(GRADES_BEST_FIRST) - 1
+        difference = self.integer(block, "flag_overall_difference", where, minimum=1)
+        if difference is not None and difference > bands:
+            self.problem(where, f'"flag_overall_difference" is {difference}, but grades are at most {bands} bands apart')
+            difference = None
+        sections = self.section_codes(block, "flag_sections", where)
+        return None if difference is None or sections is None else DiscrepancyRules(difference, sections)
 
     def rules(self, data: Any) -> Rules | None:
         where = ("rules",)
@@ -381,10 +402,13 @@ class _Reader:
             )
 
     def limiting_sections(self, rules: dict, where: Where) -> tuple[str, ...] | None:
-        if "limiting_sections" not in rules:
+        return self.section_codes(rules, "limiting_sections", where)
+
+    def section_codes(self, data: dict, key: str, where: Where) -> tuple[str, ...] | None:
+        if key not in data:
             return None
-        codes = rules["limiting_sections"]
-        where = (*where, "limiting_sections")
+        codes = data[key]
+        where = (*where, key)
         if not isinstance(codes, list):
             self.problem(where, f"must be a list of section codes, such as [B, F] (found {_kind(codes)})")
             return None

@@ -88,11 +88,28 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class DiscrepancyRules:
+    """When a moderated pair of audits goes to adjudication (docs/moderation.md)."""
+
+    overall_difference: int  # overall grades this many bands apart or more
+    sections: tuple[str, ...]  # any difference at all in one of these sections
+
+
+# For a framework file without a moderation block (frameworks written before moderation existed).
+DEFAULT_DISCREPANCY_RULES = DiscrepancyRules(overall_difference=2, sections=("B", "E", "F"))
+
+
+@dataclass(frozen=True)
 class Framework:
     version: str
     name: str
     rules: Rules
     sections: tuple[Section, ...]
+    moderation: DiscrepancyRules | None = None  # as written in the file; discrepancy_rules fills the default
+
+    @property
+    def discrepancy_rules(self) -> DiscrepancyRules:
+        return self.moderation or DEFAULT_DISCREPANCY_RULES
 
     def section(self, code: str) -> Section:
         for section in self.sections:

@@ -26,13 +26,13 @@ def test_check_without_a_file_checks_the_shipped_framework(run, monkeypatch):
     monkeypatch.chdir(default_framework_path().parents[2])  # the repository root: the path is shown relative to it
     result = run("check")
     assert result.exit_code == 0
-    assert result.stdout == "OK: config/framework/default.yaml (version 2026.1, 12 sections, 228 criteria)\n"
+    assert result.stdout == "OK: config/framework/default.yaml (version 2026.2, 12 sections, 228 criteria)\n"
 
 
 def test_check_a_valid_file(run, write_framework):
     path = write_framework()
     result = run("check", str(path))
-    assert (result.exit_code, result.stdout, result.stderr) == (0, f"OK: {path} (version 2026.1, 12 sections, 228 criteria)\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"OK: {path} (version 2026.2, 12 sections, 228 criteria)\n", "")
 
 
 def test_check_lists_every_problem_on_stderr_and_fails(run, write_framework):
@@ -58,7 +58,7 @@ def test_check_a_missing_file(run, tmp_path):
 def test_show_prints_rules_and_every_criterion(run, shipped):
     result = run("show")
     assert result.exit_code == 0
-    assert result.stdout.startswith("EHC plan quality framework (audit-workflow default), version 2026.1\n")
+    assert result.stdout.startswith("EHC plan quality framework (audit-workflow default), version 2026.2\n")
     assert "Limit: an Inadequate B or F caps the overall grade at Requires improvement." in result.stdout
     assert "F  Special educational provision (weight 20, always applies)" in result.stdout
     assert "  * F-G-02    Each item says who delivers it" in result.stdout
@@ -75,7 +75,7 @@ def test_show_json_then_check_round_trips(run, tmp_path, shipped):
     path = tmp_path / "from-json.yaml"
     path.write_text(yaml.dump(data, Dumper=FAST_DUMPER, allow_unicode=True), encoding="utf-8")
     checked = run("check", str(path))
-    assert (checked.exit_code, checked.stdout) == (0, f"OK: {path} (version 2026.1, 12 sections, 228 criteria)\n")
+    assert (checked.exit_code, checked.stdout) == (0, f"OK: {path} (version 2026.2, 12 sections, 228 criteria)\n")
     assert load_framework(path) == shipped
 
 
@@ -97,14 +97,14 @@ def test_load_makes_a_file_the_las_active_framework(app, world, db, tmp_path):
     from audit_workflow.framework import default_framework_path
 
     local = tmp_path / "kent.yaml"
-    local.write_text(default_framework_path().read_text().replace('version: "2026.1"', 'version: "kent-2027.1"', 1))
+    local.write_text(default_framework_path().read_text().replace('version: "2026.2"', 'version: "kent-2027.1"', 1))
     result = app.test_cli_runner().invoke(args=["framework", "load", "--la", "886", str(local)])
     assert result.exit_code == 0, result.output
     assert "kent-2027.1" in result.output
     row, framework = active_framework(db, world.las["own"].id)
     assert (row.version, framework.version) == ("kent-2027.1", "kent-2027.1")
     # The other LA still grades with the shipped framework.
-    assert active_framework(db, world.las["other"].id)[1].version == "2026.1"
+    assert active_framework(db, world.las["other"].id)[1].version == "2026.2"
 
 
 def test_load_refuses_an_unknown_la_and_a_broken_file(app, world, tmp_path):

@@ -137,7 +137,7 @@ def test_duplicate_ticks_count_once():
     [
         ("A", ["A-G-01", "B-G-01"], "Not criteria of section A: B-G-01"),
         ("A", ["nonsense"], "Not criteria of section A: nonsense"),
-        ("Z", [], "There is no section 'Z' in framework 2026.1"),
+        ("Z", [], "There is no section 'Z' in framework 2026.2"),
     ],
 )
 def test_unknown_ids_and_sections_are_refused(code, ticked, message):

@@ -174,8 +174,8 @@ def test_every_problem_is_reported_at_once(write_framework):
 
 def test_version_written_as_a_number_is_refused(tmp_path, write_framework):
     path = write_framework()
-    path.write_text(path.read_text().replace("version: '2026.1'", "version: 2026.10"))
-    assert check_framework(path) == [f'{path}: "version" must be text (found the number 2026.1; put it in quotes)']
+    path.write_text(path.read_text().replace("version: '2026.2'", "version: 2026.20"))
+    assert check_framework(path) == [f'{path}: "version" must be text (found the number 2026.2; put it in quotes)']
 
 
 @pytest.mark.parametrize(
@@ -220,8 +220,8 @@ def test_framework_from_dict_names_its_source(shipped):
     data = framework_to_dict(shipped)
     data["sections"] = data["sections"][1:]
     with pytest.raises(FrameworkError) as raised:
-        framework_from_dict(data, source="stored version 2026.1")
-    assert raised.value.problems[0].startswith('stored version 2026.1: missing section "A"')
+        framework_from_dict(data, source="stored version 2026.2")
+    assert raised.value.problems[0].startswith('stored version 2026.2: missing section "A"')
 
 
 # -- round trips -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ def test_checks_clean():
 
 
 def test_is_versioned_and_cached(shipped):
-    assert shipped.version == "2026.1"
+    assert shipped.version == "2026.2"
     assert default_framework() is default_framework()
 
 

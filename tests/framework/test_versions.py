@@ -46,9 +46,9 @@ def test_the_shipped_default_is_stored_once_and_shared(app, db, world):
 
 def test_the_database_refuses_a_second_copy_of_a_shipped_version(db):
     # Two requests storing the default at once: the loser's insert fails and it reads the winner's row.
-    db.add(FrameworkVersion(la_id=None, version="2026.1", content="{}"))
+    db.add(FrameworkVersion(la_id=None, version="2026.2", content="{}"))
     db.flush()
-    db.add(FrameworkVersion(la_id=None, version="2026.1", content="{}"))
+    db.add(FrameworkVersion(la_id=None, version="2026.2", content="{}"))
     with pytest.raises(IntegrityError):
         db.flush()
 

@@ -22,7 +22,8 @@ def test_with_no_scheduler_running_both_say_so(client, sign_in_as):
     assert health["jobs"] == {"dispatch_outbox": None, "reallocate": None, "chase": None, "weekly_digest": None,
                               "retention_purge": None, "feedback_invite": None, "feedback_purge": None,
                               "actions_propose": None, "actions_chase": None, "actions_weekly": None,
-                              "trail_purge": None, "cycle_reports": None}
+                              "trail_purge": None, "cycle_reports": None,
+                              "moderation_sample": None}
     assert health["alerts"] == ["no_heartbeat", "retention_purge_overdue"]
 
     page = sign_in_as("admin").get("/admin/scheduler").get_data(as_text=True)
