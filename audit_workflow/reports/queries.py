@@ -4,8 +4,8 @@ Counting is done by the database (GROUP BY), never by loading audits into Python
 same code answers over the national-scale database (100,000 audits). Only submitted audits of
 primary assignments count: a moderation audit is the same plan audited a second time.
 
-Every grade is read through judgements(): the one place where moderation's agreed grade will
-replace the auditor's, so pages, exports, benchmarks and the cycle report change together.
+Every grade is read through judgements(): the one place where moderation's agreed grade
+replaces the auditor's, so pages, exports, benchmarks and the cycle report change together.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, case, distinct, false, func, literal, null, union_all
+from sqlalchemy import ColumnElement, case, distinct, func, literal, null, union_all
 from sqlalchemy.sql import Select, Subquery
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,7 @@ from ..clock import ENGLAND
 from ..cycles.models import Assignment, AssignmentKind, AuditCycle
 from ..framework import SECTION_CODES
 from ..framework.model import GRADES_BEST_FIRST
+from ..moderation.models import AgreedGrade
 from ..plans.models import Plan
 from .aggregates import OVERALL, CriterionTally, GradeCount
 from .filters import ReportFilter
@@ -72,9 +73,8 @@ def judgements(la_condition: ColumnElement, report_filter: ReportFilter) -> Subq
     """Every judgement in scope, the overall one (section_code OVERALL) and each section's, as
     (audit_id, la_id, cycle_id, section_code, grade, ticked, agreed).
 
-    The one place grades are read. When moderation's agreed_grade table is present, outer-join it
-    here on (audit_id, section_code) and take coalesce(agreed.grade, grade), with agreed saying
-    which rows changed; nothing else needs to know.
+    The one place grades are read: where moderation agreed a grade for a section (or "overall"),
+    that grade stands in for the auditor's, and `agreed` says so; the original audit is unchanged.
     """
     facts = (Audit.la_id, Assignment.cycle_id)
     overall = _scoped(select(Audit.id.label("audit_id"), *facts, literal(OVERALL).label("section_code"),
@@ -84,8 +84,14 @@ def judgements(la_condition: ColumnElement, report_filter: ReportFilter) -> Subq
                               SectionJudgement.ticked).join(Audit, Audit.id == SectionJudgement.audit_id),
                        la_condition, report_filter)
     stored = union_all(overall, sections).subquery("stored")
-    return select(stored.c.audit_id, stored.c.la_id, stored.c.cycle_id, stored.c.section_code, stored.c.grade,
-                  stored.c.ticked, false().label("agreed")).subquery("judgement")
+    agreed = AgreedGrade.__table__
+    return (
+        select(stored.c.audit_id, stored.c.la_id, stored.c.cycle_id, stored.c.section_code,
+               func.coalesce(agreed.c.grade, stored.c.grade).label("grade"), stored.c.ticked,
+               agreed.c.id.is_not(None).label("agreed"))
+        .outerjoin(agreed, (agreed.c.audit_id == stored.c.audit_id) & (agreed.c.section_code == stored.c.section_code))
+        .subquery("judgement")
+    )
 
 
 def grade_counts(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> list[GradeCount]:

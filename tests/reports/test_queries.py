@@ -101,3 +101,20 @@ def test_cycles_with_results_latest_first(db, world):
     submitted_audit(db, own, old, world.user("auditor"), "C-1", "good")
     submitted_audit(db, own, new, world.user("auditor"), "C-2", "good")
     assert queries.cycles_with_results(db, own.id) == [new.id, old.id]
+
+
+def test_a_grade_agreed_in_moderation_replaces_the_auditors_and_is_counted_as_agreed(db, world):
+    from audit_workflow.moderation.models import AgreedGrade
+
+    own = world.las["own"]
+    cycle = make_cycle(db, own)
+    audits = grade_mix(db, own, cycle, world.user("auditor"), "P", {"good": 2, "inadequate": 1})
+    inadequate = audits[-1]
+    db.add_all([AgreedGrade(la_id=own.id, audit_id=inadequate.id, section_code=OVERALL, grade="requires_improvement"),
+                AgreedGrade(la_id=own.id, audit_id=inadequate.id, section_code="F", grade="good")])
+    db.flush()
+    counts = counts_of(db, own)
+    assert counts[OVERALL].counts == (0, 2, 1, 0)
+    assert counts["F"].counts == (0, 3, 0, 0) and counts["E"].counts == (0, 2, 0, 1)
+    assert queries.agreed_count(db, own.id, ReportFilter()) == 1
+    assert inadequate.overall_grade == "inadequate"  # the auditor's own grade is kept
