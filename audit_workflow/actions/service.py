@@ -31,6 +31,7 @@ from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
 from ..notifications.privacy import personal_data_in
 from ..notifications.staff_mail import StaffMail
+from ..moderation.models import AgreedGrade
 from ..plans.models import Plan
 from ..workdays import BeyondHolidayData
 from . import rules
@@ -98,9 +99,13 @@ def _ticks(db: Session, audit: Audit) -> dict[str, list[str]]:
     return {row.section_code: json.loads(row.ticked) for row in rows}
 
 
-def _section_grades(db: Session, audit: Audit) -> dict[str, Grade | None]:
+def _grades(db: Session, audit: Audit) -> tuple[Grade, dict[str, Grade | None]]:
+    """The audit's overall and section grades, where moderation agreed a grade, the agreed one."""
     rows = db.exec(select(SectionJudgement.section_code, SectionJudgement.grade).where(SectionJudgement.audit_id == audit.id)).all()
-    return {code: Grade(grade) if grade else None for code, grade in rows}
+    grades = {code: grade for code, grade in rows} | {"overall": audit.overall_grade}
+    grades |= dict(db.exec(select(AgreedGrade.section_code, AgreedGrade.grade).where(AgreedGrade.audit_id == audit.id)).all())
+    overall = Grade(grades.pop("overall"))
+    return overall, {code: Grade(grade) if grade else None for code, grade in grades.items()}
 
 
 def propose_for_audit(db: Session, audit: Audit) -> Action | None:
@@ -110,8 +115,8 @@ def propose_for_audit(db: Session, audit: Audit) -> Action | None:
         return None
     if db.exec(select(Action.id).where(Action.audit_id == audit.id)).first() is not None:
         return None
-    proposal = rules.propose(framework_for_audit(db, audit), Grade(audit.overall_grade), _section_grades(db, audit),
-                             _ticks(db, audit))
+    overall, section_grades = _grades(db, audit)
+    proposal = rules.propose(framework_for_audit(db, audit), overall, section_grades, _ticks(db, audit))
     if proposal is None:
         return None
     assignment = db.get(Assignment, audit.assignment_id)
@@ -119,25 +124,28 @@ def propose_for_audit(db: Session, audit: Audit) -> Action | None:
     action = Action(
         la_id=audit.la_id, plan_id=plan.id, audit_id=audit.id, cycle_id=assignment.cycle_id,
         action_type=proposal.action_type, summary=proposal.summary, section_code=proposal.section_code,
-        criteria=json.dumps(list(proposal.criteria)), owner_team=plan.writer_team, grade_before=audit.overall_grade,
+        criteria=json.dumps(list(proposal.criteria)), owner_team=plan.writer_team, grade_before=overall.value,
         source_key=f"audit:{audit.id}",
     )
     db.add(action)
     db.flush()
-    _record(db, action, None, ActionChangeKind.PROPOSED, f"Proposed after the audit graded the plan {Grade(audit.overall_grade).label}")
+    _record(db, action, None, ActionChangeKind.PROPOSED, f"Proposed after the audit graded the plan {overall.label}")
     return action
 
 
 def audits_to_consider(db: Session, now: datetime) -> list[uuid.UUID]:
-    """Recently submitted primary audits and re-audits with no action yet, with a weak overall or
-    section grade (the rules decide whether a weak section is a limiting one)."""
+    """Primary audits and re-audits with no action yet, submitted recently with a weak overall or
+    section grade, or given one recently in moderation's adjudication (the rules decide whether a
+    weak section is a limiting one)."""
     weak = [grade.value for grade in rules.WEAK_GRADES]
+    since = now - PROPOSAL_LOOKBACK
     weak_section = select(SectionJudgement.audit_id).where(col(SectionJudgement.grade).in_(weak))
+    weak_agreed = select(AgreedGrade.audit_id).where(col(AgreedGrade.grade).in_(weak), AgreedGrade.decided_at >= since)
     return list(db.exec(
         select(Audit.id).join(Assignment, Assignment.id == Audit.assignment_id)
-        .where(Audit.status == AuditStatus.SUBMITTED, Audit.submitted_at >= now - PROPOSAL_LOOKBACK,
-               col(Assignment.kind).in_(PROPOSING_KINDS),
-               col(Audit.overall_grade).in_(weak) | col(Audit.id).in_(weak_section),
+        .where(Audit.status == AuditStatus.SUBMITTED, col(Assignment.kind).in_(PROPOSING_KINDS),
+               (Audit.submitted_at >= since) & (col(Audit.overall_grade).in_(weak) | col(Audit.id).in_(weak_section))
+               | col(Audit.id).in_(weak_agreed),
                col(Audit.id).not_in(select(Action.audit_id).where(col(Action.audit_id).is_not(None))))
         .order_by(Audit.submitted_at, Audit.id)
     ).all())
@@ -499,7 +507,7 @@ def cycle_themes(db: Session, cycle: AuditCycle) -> list[rules.Theme]:
     for audit, plan_id in rows:
         framework = framework_for_audit(db, audit)
         missed = missed_by_plan.setdefault(plan_id, set())
-        graded = {code: grade for code, grade in _section_grades(db, audit).items() if grade not in (None, Grade.NOT_APPLICABLE)}
+        graded = {code: grade for code, grade in _grades(db, audit)[1].items() if grade not in (None, Grade.NOT_APPLICABLE)}
         ticks = _ticks(db, audit)
         for code in graded:
             missed.update(rules.missed_criteria(framework, code, ticks.get(code, ())))

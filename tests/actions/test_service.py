@@ -53,6 +53,20 @@ def test_a_good_audit_is_not_proposed_an_action(app, db, world):
     assert actions_propose_job(get_engine(app), app.config).summary == "Nothing to propose"
 
 
+def test_a_good_audit_that_moderation_agreed_was_inadequate_is_proposed_an_action(app, db, world):
+    from audit_workflow.moderation.models import AgreedGrade
+
+    la = world.las["own"]
+    good = submit(db, make_assignment(db, make_cycle(db, la), make_plan(db, la), world.user("auditor")), world.user("auditor"))
+    db.add_all([AgreedGrade(la_id=la.id, audit_id=good.id, section_code="overall", grade="inadequate"),
+                AgreedGrade(la_id=la.id, audit_id=good.id, section_code="F", grade="inadequate")])
+    db.commit()
+    action = proposed(app, db)
+    assert (action.audit_id, action.action_type, action.section_code, action.grade_before) == (
+        good.id, ActionType.REAUDIT, "F", "inadequate")
+    assert good.overall_grade == "good"
+
+
 def test_assigning_emails_the_owner_and_sets_the_due_date_in_working_days(app, db, world, weak_audit):
     action = proposed(app, db)
     coordinator, owner = world.user("coordinator"), world.user("manager")
