@@ -19,6 +19,8 @@ PURE_MODULES = [
     "audit_workflow.framework.loader",
     "audit_workflow.framework.grading",
     "audit_workflow.plans.reference",
+    "audit_workflow.vocabulary",
+    "audit_workflow.reference",
     "audit_workflow.plans.parsing",
     "audit_workflow.cycles.sampling",
     "audit_workflow.cycles.allocation",

@@ -4,7 +4,8 @@ import re
 
 from sqlmodel import Session, select
 
-from ..plans.reference import UnknownValue, normalise_region
+from ..reference import normalise_region
+from ..vocabulary import UnknownValue
 from .models import LocalAuthority
 
 

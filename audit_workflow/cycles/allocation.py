@@ -17,7 +17,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..plans.reference import discipline_label
+from ..reference import discipline_label
 from .sampling import apportion
 
 _LONGEST_SERIES = 10  # loads listed one by one up to this many auditors, as a range beyond

@@ -11,7 +11,7 @@ from ..authorities.service import AuthorityError, get_by_code
 from ..cli import BadInputExitsOne, fail
 from ..db import get_engine, session_scope
 from .parsing import FIELD_CHOICES, field_for, field_label, size_problem
-from .reference import match_key
+from ..vocabulary import match_key
 from .service import PlanImportRefused, import_plans
 
 

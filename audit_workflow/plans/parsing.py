@@ -6,7 +6,7 @@ spreadsheet row number and the column heading as the file spells it.
 
 Files come from case-management systems, so the heading row is looked for in the first rows of
 the first sheet that has plans (title rows above it are skipped), headings are matched against a
-broad list of aliases, and values by words (reference.Vocabulary). What cannot be read for sure
+broad list of aliases, and values by words (vocabulary.Vocabulary). What cannot be read for sure
 is asked, not guessed: a heading that could be two columns, a missing required column, or a value
 that is not an accepted spelling. The coordinator's answers come back in as `columns` and
 `values` (remembered per LA by the service).
@@ -35,9 +35,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from ..notifications.privacy import personal_data_in
-from .reference import (
-    KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES, UnknownValue, Vocabulary, key_stage_for_age, match_key, word_key,
-)
+from ..vocabulary import UnknownValue, Vocabulary, match_key, word_key
+from .reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES, key_stage_for_age
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the web upload limit
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024  # an .xlsx is a zip: refuse one that would unpack to more
@@ -833,8 +832,8 @@ def parse_plan_file(filename: str, data: bytes, *, columns: Mapping[str, str] | 
     """Read and check a register file. Never raises: a file that cannot be read at all comes back
     as a single problem about the whole file.
 
-    columns maps a heading (by reference.match_key) to the field it is (IGNORE for a column not
-    used); values maps a field to {reference.word_key(spelling): code} for spellings the
+    columns maps a heading (by vocabulary.match_key) to the field it is (IGNORE for a column not
+    used); values maps a field to {vocabulary.word_key(spelling): code} for spellings the
     coordinator has mapped; sheet names the workbook's sheet to read.
     """
     in_name = personal_data_in(filename.rpartition(".")[0])

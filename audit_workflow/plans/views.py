@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..access import allow, load_owned, require_user
 from ..auth.models import Role
 from ..db import get_session
+from ..vocabulary import match_key
 from ..web import navigation
 from . import parsing, reference, service
 from .models import PendingUpload
@@ -192,7 +193,7 @@ def map_columns(upload_id: uuid.UUID):
     result = _reading(*kept)
     form = _columns_form(result.columns)
     if form.validate_on_submit():
-        chosen = {reference.match_key(column.heading): form[f"column_{column.index}"].data for column in result.columns}
+        chosen = {match_key(column.heading): form[f"column_{column.index}"].data for column in result.columns}
         return _finish(upload, _reading(*kept, columns=chosen), columns=chosen)
     problems = result.problems if result.needs_mapping else []
     return render_template("plans/map_columns.html", form=form, result=result, upload=upload, problems=problems)

@@ -14,7 +14,8 @@ from functools import lru_cache
 from sqlmodel import Session
 
 from ..framework import SECTION_CODES, Grade
-from ..plans.reference import DISCIPLINES, KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
+from ..plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
+from ..reference import DISCIPLINES
 from . import queries
 from .export_formats import CSV_MIME, XLSX_MIME, csv_bytes, xlsx_bytes
 from .filters import ReportFilter

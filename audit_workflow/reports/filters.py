@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
 
-from ..plans.reference import DISCIPLINES, KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES, Vocabulary
+from ..plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
+from ..reference import DISCIPLINES
+from ..vocabulary import Vocabulary
 
 # Query parameter -> the vocabulary its value must come from.
 CODED = {

@@ -18,7 +18,8 @@ from ..authorities.models import LocalAuthority
 from ..clock import today
 from ..db import get_session
 from ..framework.model import GRADES_BEST_FIRST
-from ..plans.reference import DISCIPLINES, KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
+from ..plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
+from ..reference import DISCIPLINES
 from ..web import navigation
 from . import charts, queries, service
 from .aggregates import OVERALL, section_titles

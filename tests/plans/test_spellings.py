@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit_workflow.plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES, word_key
+from audit_workflow.plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
+from audit_workflow.vocabulary import word_key
 
 VOCABULARIES = (PRIMARY_NEEDS, KEY_STAGES, SETTING_TYPES, PLAN_TYPES)
 SPELLINGS = [(vocabulary, spelling, term.code) for vocabulary in VOCABULARIES for term in vocabulary.terms
