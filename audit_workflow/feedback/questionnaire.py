@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..framework.loader import FrameworkError, _read_yaml
+from ..resources import shipped_path
 
 QUESTIONS_MIN, QUESTIONS_MAX = 4, 8
 TEXT_MAX_CHARS = 300
@@ -90,7 +91,7 @@ TOP_KEYS = ("key", "version", "respondent_type", "easy_read", "title", "introduc
 
 
 def default_questionnaires_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "config" / "questionnaires"
+    return shipped_path("config", "questionnaires")
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
