@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from ..auth.models import User
 from ..cycles.models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus
-from .models import FAILED_STATUSES, FINAL_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
+from .models import FAILED_STATUSES, FINAL_STATUSES, UNSENT_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
 from .outbox import queue_message
 from .throttle import forget_old_sends
 
@@ -106,14 +106,20 @@ def status_counts(session: Session, *where) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
+def unsent_counts(session: Session) -> dict[str, int]:
+    """How many messages are queued, retrying or being sent (those left out say nothing)."""
+    return status_counts(session, OutboxMessage.status.in_(UNSENT_STATUSES))
+
+
 def health(session: Session, transport_name: str, now: datetime) -> dict[str, Any]:
-    """For /healthz: the transport, what is waiting, and what failed in the last day."""
-    waiting = status_counts(session, OutboxMessage.status.in_(WAITING_STATUSES))
+    """For /healthz: the transport, what is waiting or being sent, and what failed in the last day."""
+    unsent = unsent_counts(session)
     failed = status_counts(session, OutboxMessage.status.in_(FAILED_STATUSES), OutboxMessage.failed_at > now - timedelta(days=1))
     return {
         "transport": transport_name,
-        "queued": waiting.get(MessageStatus.QUEUED, 0),
-        "retrying": waiting.get(MessageStatus.RETRYING, 0),
+        "queued": unsent.get(MessageStatus.QUEUED, 0),
+        "retrying": unsent.get(MessageStatus.RETRYING, 0),
+        "sending": unsent.get(MessageStatus.SENDING, 0),
         "failed_last_24h": sum(failed.values()),
     }
 

@@ -210,7 +210,8 @@ def test_a_waiting_message_is_cancelled_and_never_sent(db, world, engine, config
 @pytest.mark.parametrize(("give_up_hours", "age_hours", "status"), [(1, 0.5, "retrying"), (1, 1.5, "technical_failure"),
                                                                     (24, 5, "retrying")])
 def test_the_give_up_window_is_a_setting(engine, config, give_up_hours, age_hours, status):
-    [key] = add_messages(engine, 1, created_at=utcnow() - timedelta(hours=age_hours))
+    # Twenty attempts made: more than the back-off schedule makes in any of these windows.
+    [key] = add_messages(engine, 1, created_at=utcnow() - timedelta(hours=age_hours), attempts=20)
     transport = RecordingTransport({key: [TemporaryFailure("Microsoft Graph answered 503", status=503)]})
     dispatch_due(engine, {**config, "MAIL_GIVE_UP_HOURS": give_up_hours}, delivery=fake_delivery(transport))
     assert message(engine, key).status == status

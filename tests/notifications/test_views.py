@@ -227,12 +227,13 @@ def test_a_coordinator_cannot_resolve_an_admin_alert(db, world, sign_in_as):
 def test_the_health_check_counts_waiting_and_failed_mail(db, world, client):
     _add(db, world, "k:queued", status="queued")
     _add(db, world, "k:retrying", status="retrying")
+    _add(db, world, "k:sending", status="sending")
     failed = _add(db, world, "k:failed", status="permanent_failure")
     failed.failed_at = failed.created_at
     db.add(failed)
     db.commit()
     assert client.get("/healthz").get_json()["mail"] == {"transport": "devmail", "queued": 1, "retrying": 1,
-                                                        "failed_last_24h": 1}
+                                                        "sending": 1, "failed_last_24h": 1}
 
 
 def test_status_tags_cover_every_status():
