@@ -111,11 +111,14 @@ def unsent_counts(session: Session) -> dict[str, int]:
     return status_counts(session, OutboxMessage.status.in_(UNSENT_STATUSES))
 
 
-def health(session: Session, transport_name: str, now: datetime) -> dict[str, Any]:
-    """For /healthz: the transport, what is waiting or being sent, and what failed in the last day."""
+def health(session: Session, transport_name: str, now: datetime, warning: str | None = None) -> dict[str, Any]:
+    """For /healthz: the transport, what is waiting or being sent, and what failed in the last day;
+    status "warning" (with the warning) when mail is not being delivered."""
     unsent = unsent_counts(session)
     failed = status_counts(session, OutboxMessage.status.in_(FAILED_STATUSES), OutboxMessage.failed_at > now - timedelta(days=1))
     return {
+        "status": "warning" if warning else "ok",
+        **({"warning": warning} if warning else {}),
         "transport": transport_name,
         "queued": unsent.get(MessageStatus.QUEUED, 0),
         "retrying": unsent.get(MessageStatus.RETRYING, 0),

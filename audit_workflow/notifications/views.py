@@ -23,6 +23,7 @@ from ..web import navigation
 from ..web.contributions import HEALTH_CHECKS
 from . import service
 from .catalogue import message_kind
+from .delivery import undelivered_warning
 from .models import Alert, MessageStatus, OutboxMessage
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -51,7 +52,8 @@ navigation.register("Outbox", "notifications.outbox", (Role.ADMIN,),
 
 
 def mail_health() -> dict:
-    return service.health(get_session(), current_app.config["MAIL_TRANSPORT"], utcnow())
+    config = current_app.config
+    return service.health(get_session(), config["MAIL_TRANSPORT"], utcnow(), undelivered_warning(config))
 
 
 HEALTH_CHECKS["mail"] = mail_health
@@ -103,6 +105,7 @@ def outbox():
         page=page,
         has_next=len(rows) > PAGE_SIZE,
         transport=current_app.config["MAIL_TRANSPORT"],
+        undelivered=undelivered_warning(current_app.config),
     )
 
 

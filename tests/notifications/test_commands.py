@@ -130,3 +130,15 @@ def test_dispatch_says_what_it_left_unsent(runner, db, world):
     db.execute(update(OutboxMessage).values(next_attempt_at=utcnow() + timedelta(hours=1)))
     db.commit()
     assert runner.invoke(args=["mail", "dispatch"]).output == "No email was due.\nLeft unsent: 2 queued\n"
+
+
+@pytest.mark.parametrize(("demo_mode", "warned"), [(False, True), (True, False)])
+def test_serve_logs_at_start_that_devmail_outside_demo_mode_delivers_nothing(app, runner, monkeypatch, caplog,
+                                                                             demo_mode, warned):
+    import waitress
+
+    monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: None)  # start, but do not block serving
+    app.config["DEMO_MODE"] = demo_mode
+    result = runner.invoke(args=["serve"])
+    assert result.exit_code == 0, result.output
+    assert ("Mail is not being delivered" in caplog.text) is warned

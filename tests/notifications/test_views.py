@@ -224,7 +224,8 @@ def test_a_coordinator_cannot_resolve_an_admin_alert(db, world, sign_in_as):
     assert alert.resolved_at is None
 
 
-def test_the_health_check_counts_waiting_and_failed_mail(db, world, client):
+def test_the_health_check_counts_waiting_and_failed_mail(app, db, world, client):
+    app.config["DEMO_MODE"] = True  # where the development mailbox is no warning
     _add(db, world, "k:queued", status="queued")
     _add(db, world, "k:retrying", status="retrying")
     _add(db, world, "k:sending", status="sending")
@@ -232,7 +233,7 @@ def test_the_health_check_counts_waiting_and_failed_mail(db, world, client):
     failed.failed_at = failed.created_at
     db.add(failed)
     db.commit()
-    assert client.get("/healthz").get_json()["mail"] == {"transport": "devmail", "queued": 1, "retrying": 1,
+    assert client.get("/healthz").get_json()["mail"] == {"status": "ok", "transport": "devmail", "queued": 1, "retrying": 1,
                                                         "sending": 1, "failed_last_24h": 1}
 
 
@@ -240,3 +241,16 @@ def test_status_tags_cover_every_status():
     from audit_workflow.notifications.views import STATUS_TAGS
 
     assert set(STATUS_TAGS) == set(MessageStatus)
+
+
+def test_the_outbox_counts_messages_being_sent(db, world, sign_in_as):
+    _add(db, world, "k:sending", status="sending")
+    db.commit()
+    assert "Sending (1)" in sign_in_as("admin").get("/outbox").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("demo_mode", "warned"), [(False, True), (True, False)])
+def test_the_outbox_warns_that_devmail_outside_demo_mode_delivers_nothing(app, sign_in_as, demo_mode, warned):
+    app.config["DEMO_MODE"] = demo_mode
+    page = sign_in_as("admin").get("/outbox").get_data(as_text=True)
+    assert ("Mail is not being delivered" in page) is warned
