@@ -169,12 +169,25 @@ def _visible_message(message_id: uuid.UUID) -> OutboxMessage:
 
 
 def _in_dev_mailbox(outbox_message: OutboxMessage) -> bool:
-    return (outbox_message.provider_id or "").startswith("devmail:") and outbox_message.purged_at is None
+    return (current_app.config["DEMO_MODE"] and (outbox_message.provider_id or "").startswith("devmail:")
+            and outbox_message.purged_at is None)
+
+
+def _dev_mailbox_refused():
+    """Outside demo mode the development mailbox is closed: it would show real people's email."""
+    return render_template(
+        "web/page.html", heading="The development mailbox is only open in demo mode",
+        paragraphs=["It shows the content of every email the service has sent, so it is open only while the "
+                    "service runs in demo mode (AUDIT_WORKFLOW_DEMO_MODE=true, as `make run` sets it). "
+                    "Look at the outbox for what was sent and to whom."],
+    )
 
 
 @bp.get("/dev/mailbox")
 @allow(Role.ADMIN)
 def dev_mailbox():
+    if not current_app.config["DEMO_MODE"]:
+        return _dev_mailbox_refused()
     delivered = get_session().execute(
         select(OutboxMessage)
         .where(_visible_messages(require_user()), OutboxMessage.provider_id.startswith("devmail:"),
@@ -190,6 +203,8 @@ def dev_mailbox():
 @allow(Role.ADMIN)
 def dev_mailbox_message(devmail_id: uuid.UUID):
     delivered = _visible_message(devmail_id)
+    if not current_app.config["DEMO_MODE"]:
+        return _dev_mailbox_refused()
     if not _in_dev_mailbox(delivered):
         abort(404)
     return render_template("notifications/dev_message.html", message=delivered)

@@ -142,3 +142,13 @@ def test_serve_logs_at_start_that_devmail_outside_demo_mode_delivers_nothing(app
     result = runner.invoke(args=["serve"])
     assert result.exit_code == 0, result.output
     assert ("Mail is not being delivered" in caplog.text) is warned
+
+
+def test_the_demo_and_its_published_password_are_refused_outside_demo_mode(runner, db):
+    from audit_workflow.auth.models import User
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "runs only in demo mode" in result.output and "AUDIT_WORKFLOW_DEMO_MODE=true" in result.output
+    assert "Traceback" not in result.output
+    assert db.exec(select(User).where(User.email.endswith(".demo.example"))).first() is None

@@ -145,6 +145,7 @@ def test_a_message_page_shows_its_history_but_not_its_body(db, world, sign_in_as
 
 
 def test_the_development_mailbox_shows_what_was_sent_with_its_rendered_html(app, db, world, sign_in_as):
+    app.config["DEMO_MODE"] = True
     context = sample_context("assignment")
     queue_message(db, kind="assignment", to=[AUDITOR], context=context, key="allocation:1", la_id=world.las["own"].id)
     db.commit()
@@ -163,7 +164,8 @@ def test_the_development_mailbox_shows_what_was_sent_with_its_rendered_html(app,
     assert "Read it in the development mailbox" in client.get(f"/outbox/{sent.id}").get_data(as_text=True)
 
 
-def test_only_devmail_messages_still_kept_are_in_the_development_mailbox(db, world, sign_in_as):
+def test_only_devmail_messages_still_kept_are_in_the_development_mailbox(app, db, world, sign_in_as):
+    app.config["DEMO_MODE"] = True
     through_smtp = _add(db, world, "k:smtp", status="sent", provider_id="<abc@council.example.gov.uk>")
     purged = _add(db, world, "k:purged", status="sent", provider_id="devmail:k:purged")
     purged.purged_at = purged.created_at
@@ -254,3 +256,14 @@ def test_the_outbox_warns_that_devmail_outside_demo_mode_delivers_nothing(app, s
     app.config["DEMO_MODE"] = demo_mode
     page = sign_in_as("admin").get("/outbox").get_data(as_text=True)
     assert ("Mail is not being delivered" in page) is warned
+
+
+def test_the_development_mailbox_is_closed_outside_demo_mode(app, db, world, sign_in_as):
+    delivered = _add(db, world, "k:devmail", status="sent", provider_id="devmail:k:devmail")
+    db.commit()
+    admin = sign_in_as("admin")
+    for path in ("/dev/mailbox", f"/dev/mailbox/{delivered.id}"):
+        response = admin.get(path)
+        page = response.get_data(as_text=True)
+        assert "only open in demo mode" in page and "Reminder k:devmail" not in page and "Body of" not in page
+    assert "Read it in the development mailbox" not in admin.get(f"/outbox/{delivered.id}").get_data(as_text=True)
