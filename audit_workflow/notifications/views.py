@@ -20,7 +20,7 @@ from ..auth.models import Role, User
 from ..clock import england_time, utcnow
 from ..db import get_session
 from ..web import navigation
-from ..web.contributions import HEALTH_CHECKS
+from ..web.contributions import HEALTH_CHECKS, HOME_PANELS, HomePanel
 from . import service
 from .catalogue import message_kind
 from .delivery import undelivered_warning
@@ -33,6 +33,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 100_000
 DEVMAIL_SHOWN = 100
 RECENTLY_RESOLVED_SHOWN = 20
+HOME_ALERTS_SHOWN = 3
 
 STATUS_TAGS = {
     MessageStatus.QUEUED: ("Queued", "govuk-tag--grey"),
@@ -57,6 +58,22 @@ def mail_health() -> dict:
 
 
 HEALTH_CHECKS["mail"] = mail_health
+
+
+def alerts_panel(user: User) -> HomePanel | None:
+    """Emails that failed or were blocked, for the coordinators and admins who can put them right."""
+    if not user.has_role(Role.COORDINATOR, Role.ADMIN):
+        return None
+    newest, total = service.open_alerts(get_session(), _visible_alerts(user), limit=HOME_ALERTS_SHOWN)
+    if not total:
+        return None
+    items = [(alert.message, url_for("notifications.alerts")) for alert in newest]
+    if total > len(newest):
+        items.append((f"and {total - len(newest)} more", url_for("notifications.alerts")))
+    return HomePanel("Emails that need your attention", items)
+
+
+HOME_PANELS["alerts"] = alerts_panel
 
 
 @bp.context_processor

@@ -267,3 +267,25 @@ def test_the_development_mailbox_is_closed_outside_demo_mode(app, db, world, sig
         page = response.get_data(as_text=True)
         assert "only open in demo mode" in page and "Reminder k:devmail" not in page and "Body of" not in page
     assert "Read it in the development mailbox" not in admin.get(f"/outbox/{delivered.id}").get_data(as_text=True)
+
+
+def test_a_blocked_email_is_shown_to_the_las_coordinators_on_their_home_and_alerts_pages(app, db, world, sign_in_as):
+    context = sample_context("assignment")
+    context["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
+    queue_message(db, kind="assignment", to=[AUDITOR], context=context, key="k:blocked", la_id=world.las["own"].id)
+    db.commit()
+
+    coordinator = sign_in_as("coordinator")
+    for path in ("/", "/alerts"):
+        page = html.unescape(coordinator.get(path).get_data(as_text=True))
+        assert "An assignment email to the auditor was blocked before sending" in page, path
+    auditor = app.test_client()
+    sign_in(auditor, world.user("auditor"))
+    assert "was blocked" not in auditor.get("/").get_data(as_text=True)
+
+
+def test_the_home_page_shows_the_newest_alerts_and_how_many_more(db, world, sign_in_as):
+    for number in range(5):
+        _alert(db, world, f"Coordinator alert {number}")
+    page = sign_in_as("coordinator").get("/").get_data(as_text=True)
+    assert "Emails that need your attention" in page and "and 2 more" in page
