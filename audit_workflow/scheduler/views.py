@@ -14,6 +14,7 @@ from ..access import allow
 from ..auth.models import Role
 from ..clock import england_time, utcnow
 from ..db import describe_error, get_session
+from ..notifications.delivery import undelivered_warning
 from ..web import navigation
 from ..web.contributions import HEALTH_CHECKS
 from ..workdays import WorkingCalendar
@@ -86,6 +87,7 @@ def status():
         "scheduler/status.html", status=scheduler_status(get_session(), utcnow()),
         england_time=functools.partial(england_time, seconds=True),
         heartbeat_every=heartbeat_seconds(current_app.config), handover_within=handover_seconds(current_app.config),
+        mail_warning=undelivered_warning(current_app.config),
     )
 
 

@@ -252,10 +252,12 @@ def test_the_outbox_counts_messages_being_sent(db, world, sign_in_as):
 
 
 @pytest.mark.parametrize(("demo_mode", "warned"), [(False, True), (True, False)])
-def test_the_outbox_warns_that_devmail_outside_demo_mode_delivers_nothing(app, sign_in_as, demo_mode, warned):
+def test_the_outbox_and_scheduler_pages_warn_that_devmail_outside_demo_mode_delivers_nothing(app, sign_in_as, demo_mode,
+                                                                                            warned):
     app.config["DEMO_MODE"] = demo_mode
-    page = sign_in_as("admin").get("/outbox").get_data(as_text=True)
-    assert ("Mail is not being delivered" in page) is warned
+    admin = sign_in_as("admin")
+    for path in ("/outbox", "/admin/scheduler"):
+        assert ("Mail is not being delivered" in admin.get(path).get_data(as_text=True)) is warned, path
 
 
 def test_the_development_mailbox_is_closed_outside_demo_mode(app, db, world, sign_in_as):
