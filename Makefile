@@ -21,7 +21,7 @@ install: $(INSTALLED)
 run: export AUDIT_WORKFLOW_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/audit-workflow db upgrade
-	$(BIN)/audit-workflow demo
+	AUDIT_WORKFLOW_DEMO_MODE=true $(BIN)/audit-workflow demo
 	AUDIT_WORKFLOW_DEMO_MODE=true AUDIT_WORKFLOW_COOKIE_SECURE=false \
 		$(BIN)/audit-workflow serve --host 127.0.0.1 --port $(PORT)
 

@@ -108,6 +108,10 @@ def serve(host, port, threads):
     from waitress import serve as waitress_serve
 
     app = current_app._get_current_object()
+    from .notifications.delivery import undelivered_warning
+
+    if warning := undelivered_warning(app.config):
+        app.logger.warning("%s: set MAIL_TRANSPORT to graph or smtp (docs/email.md)", warning)
     if app.config["SCHEDULER_EMBEDDED"]:
         from .scheduler.runner import start_embedded
 

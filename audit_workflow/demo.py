@@ -281,7 +281,13 @@ def sign_in_details() -> dict:
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Load demonstration data (idempotent: running it again changes nothing)."""
+    """Load demonstration data (idempotent: running it again changes nothing). Demo mode only."""
+    if not current_app.config["DEMO_MODE"]:
+        raise click.ClickException(
+            f"the demo creates accounts whose password ({DEMO_PASSWORD}) is published, so it runs only in demo "
+            "mode. Set AUDIT_WORKFLOW_DEMO_MODE=true on a demonstration machine (`make run` does); never on a "
+            "council's service."
+        )
     with session_scope(get_engine()) as db:
         authorities = load_demo(db, current_app.config)
     click.echo(f"Demo data ready: {', '.join(la.name for la in authorities)}.")

@@ -15,6 +15,7 @@ def _counts(db):
 
 
 def test_demo_loads_the_promised_data_once(app, runner, db):
+    app.config["DEMO_MODE"] = True
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert "password" in first.output and "coordinator1@nm.demo.example" in first.output

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..auth.models import Discipline
-from ..notifications.privacy import personal_data_in
+from ..notifications.privacy import emails_blocked_by_cycle_name, personal_data_in
 from .guards import CycleError
 from .lifecycle import STRATA_FIELDS, CycleSettings, parse_target
 
@@ -82,6 +82,15 @@ class NoPersonalData:
                                   "child's personal details.")
 
 
+def passes_the_email_guard(form, field) -> None:
+    """Refuses a cycle name the privacy guard would find in every email about the cycle, which would
+    then never be sent (a name like "Section F: provision" reads as plan text)."""
+    found = [] if field.errors else emails_blocked_by_cycle_name(field.data or "")
+    if found:
+        raise ValidationError(f"Change the name: it looks like {' and '.join(found)}, so every email about this "
+                              "cycle would be stopped by the privacy guard.")
+
+
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
@@ -109,7 +118,7 @@ def _target_text(settings: CycleSettings) -> str:
 class CycleForm(FlaskForm):
     name = StringField("Name", widget=GovTextInput(), description="For example, Autumn 2026 EHCP audit",
                        validators=[InputRequired("Enter a name for the cycle"), Length(max=120, message="The name must be 120 characters or fewer"),
-                                   NoPersonalData("the name")])
+                                   NoPersonalData("the name"), passes_the_email_guard])
     period_start = DayMonthYearField("Start of the period", "Enter the start of the period as a real date, like 1 9 2026")
     period_end = DayMonthYearField("End of the period", "Enter the end of the period as a real date, like 18 12 2026")
     target = StringField("Target sample", widget=GovTextInput(),

@@ -13,7 +13,7 @@ from ..db import get_engine, session_scope
 from .delivery import delivery_from_config
 from .dispatcher import JOB_MAX_SECONDS, dispatch_due, send_now
 from .models import MessageStatus, OutboxMessage
-from .service import queue_test_message
+from .service import queue_test_message, unsent_counts
 
 mail_cli = AppGroup("mail", help="Email: test the transport, send what is queued.")
 
@@ -56,3 +56,12 @@ def mail_dispatch(until_empty):
         click.echo("No email was due.")
     for status, count in sorted(counts.items()):
         click.echo(f"{status}: {count}")
+    with session_scope(get_engine()) as db:
+        left = unsent_counts(db)
+    if not left:
+        click.echo("Nothing is left to send.")
+        return
+    click.echo("Left unsent: " + ", ".join(f"{count} {status}" for status, count in sorted(left.items())),
+               err=until_empty)
+    if until_empty:  # queued meanwhile by someone else; say so to whoever waits for an empty outbox
+        sys.exit(1)

@@ -25,6 +25,16 @@ class Delivery:
     longest_send: timedelta
 
 
+MAIL_NOT_DELIVERED = "Mail is not being delivered: MAIL_TRANSPORT is devmail, the development mailbox, outside demo mode"
+
+
+def undelivered_warning(config: Mapping[str, Any]) -> str | None:
+    """A warning when email goes nowhere: the development mailbox on a service not in demo mode."""
+    if config["MAIL_TRANSPORT"] == "devmail" and not config["DEMO_MODE"]:
+        return MAIL_NOT_DELIVERED
+    return None
+
+
 def delivery_from_config(config: Mapping[str, Any]) -> Delivery:
     name = config["MAIL_TRANSPORT"]
     transport = build_transport(config)

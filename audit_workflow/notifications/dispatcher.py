@@ -8,9 +8,14 @@ transactions, never one long one:
    expired because their dispatcher died) become `sending`, claimed by this run until
    claim_expires_at, in one UPDATE ... WHERE id IN (SELECT ... LIMIT n) ... RETURNING. PostgreSQL
    skips rows another dispatcher is claiming (FOR UPDATE SKIP LOCKED); SQLite takes its write lock
-   up front. The claim commits before anything is sent.
-2. Send, outside any transaction, once the mailbox throttle grants a slot. Through Graph the
-   transport creates a draft and the dispatcher commits its id before the draft is sent.
+   up front. The claim commits before anything is sent. The lease covers one message's send (plus
+   a short throttle wait), not the batch's: a killed dispatcher strands its untried rows only that
+   long.
+2. Send, outside any transaction, once the mailbox throttle grants a slot. Just before the send
+   the claim is renewed for one more send; a renewal that finds the row no longer ours (our lease
+   ran out while earlier messages of the batch were sent, and another run took it) skips it.
+   Through Graph the transport creates a draft and the dispatcher commits its id before the draft
+   is sent.
 3. Record the outcome. Every update of a claimed row says WHERE status='sending' AND
    claimed_by=<this run>: a run that lost its claim changes nothing, and no final status
    (sent, permanent_failure, technical_failure, blocked, cancelled) is ever left.
@@ -25,14 +30,18 @@ Outcomes. A temporary failure goes to `retrying` at a time from retry.next_attem
 (exponential back-off with jitter, never before the provider's Retry-After, which also holds back
 the whole mailbox). A permanent failure (a 4xx other than 408/429) goes to permanent_failure. A
 temporary failure once MAIL_GIVE_UP_HOURS have passed since the message was queued goes to
-technical_failure; the last retry is timed for that deadline. Both failures raise an alert for the
-LA's coordinators.
+technical_failure, but only once it has also had as many attempts as the back-off schedule makes
+within that window (retry.scheduled_attempts): after an outage longer than the window, a message
+still gets its full schedule of tries once delivery resumes, not one. The last retry is timed for
+the deadline. Both failures raise an alert for the LA's coordinators.
 
 Waiting. The throttle answers "not yet, wait n seconds". A run sleeps through short waits holding
 its claims, and releases them before longer ones, so no row stays claimed while nothing happens.
 A scheduler job's run must not sleep for long: it returns as soon as the next send lies beyond its
 time budget (max_seconds) and the next tick carries on. `mail dispatch --until-empty` passes no
-budget and until_empty=True, and so also sleeps until retries fall due.
+budget and until_empty=True, and so also sleeps until retries fall due and until other runs'
+claims expire (taking over the rows of a dispatcher that died), so it returns only when no
+message is queued, retrying or sending.
 """
 
 from __future__ import annotations
@@ -59,8 +68,8 @@ from ..db import is_sqlite, session_scope
 from . import throttle
 from .catalogue import message_kind
 from .delivery import Delivery, delivery_from_config
-from .models import FAILED_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
-from .retry import Outcome, classify_failure, next_attempt_at
+from .models import FAILED_STATUSES, UNSENT_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
+from .retry import Outcome, classify_failure, next_attempt_at, scheduled_attempts
 from .transports.base import OutgoingEmail, PermanentFailure, SendReceipt, TemporaryFailure, TransportFailure
 
 log = logging.getLogger(__name__)
@@ -209,8 +218,9 @@ class _Run:
         self.max_seconds = max_seconds
         self.only_id = only_id
         self.give_up_after = timedelta(hours=float(config["MAIL_GIVE_UP_HOURS"]))
-        # Longer than a whole batch can take, so a live dispatcher never has a row taken from it.
-        self.claim_lease = CLAIM_BATCH * (timedelta(seconds=HOLD_CLAIMS_SECONDS) + delivery.longest_send)
+        # Long enough for one throttle wait and one send; renewed as each message's send starts.
+        self.claim_lease = timedelta(seconds=HOLD_CLAIMS_SECONDS) + delivery.longest_send
+        self.attempts_before_giving_up = scheduled_attempts(self.give_up_after)
         self.started_at = clock()
         self.counts: Counter[str] = Counter()
         self.reply_to_by_la: dict[uuid.UUID | None, str | None] = {None: None}
@@ -242,8 +252,21 @@ class _Run:
                 release(self.engine, [unsent.id for unsent in batch[index:]], self.worker_id)
                 log.info("mail dispatcher: waiting %.1f s for the mailbox (%s)", permit.seconds, permit.reason)
                 return index, permit.seconds
-            self._deliver(message, permit)
+            if self._renew_claim(message):
+                self._deliver(message, permit)
+            else:
+                self._record(message, None, permit)
         return len(batch), None
+
+    def _renew_claim(self, message: ClaimedMessage) -> bool:
+        """Extend our claim on the message for one send; False if it is no longer ours."""
+        with session_scope(self.engine, immediate=True) as session:
+            renewed = session.connection().execute(
+                _claimed_by(self.worker_id, [message.id]).values(claim_expires_at=self.clock() + self.delivery.longest_send)
+            ).rowcount
+        if renewed != 1:
+            log.info("mail dispatcher: outbox %s was taken over by another dispatcher; skipped", message.id)
+        return renewed == 1
 
     def _permit_for(self, message: ClaimedMessage) -> throttle.SendPermit | throttle.Wait | None:
         """A throttle permit, once its moment has come; a Wait if that is further off than we may sleep
@@ -322,15 +345,16 @@ class _Run:
         deadline = message.window_opened_at + self.give_up_after
         if isinstance(outcome, PermanentFailure):
             return {"status": MessageStatus.PERMANENT_FAILURE, "failed_at": now, "last_error": outcome.message}
-        if now >= deadline:
+        if now >= deadline and message.attempts + 1 >= self.attempts_before_giving_up:
             hours = self.give_up_after.total_seconds() / 3600
             return {"status": MessageStatus.TECHNICAL_FAILURE, "failed_at": now,
                     "last_error": f"not sent within {hours:g} hours; last error: {outcome.message}"[:1000]}
         retry_at = next_attempt_at(now, message.attempts + 1, outcome.retry_after, random)
-        # The last try falls on the deadline, unless the provider asked us to wait longer than that.
-        earliest = now + timedelta(seconds=outcome.retry_after or 0)
-        return {"status": MessageStatus.RETRYING, "next_attempt_at": max(min(retry_at, deadline), earliest),
-                "last_error": outcome.message}
+        if deadline > now:
+            # The last try falls on the deadline, unless the provider asked us to wait longer than that.
+            earliest = now + timedelta(seconds=outcome.retry_after or 0)
+            retry_at = max(min(retry_at, deadline), earliest)
+        return {"status": MessageStatus.RETRYING, "next_attempt_at": retry_at, "last_error": outcome.message}
 
     def _reply_to(self, la_id: uuid.UUID | None) -> str | None:
         """Replies go to the LA's SEND quality team, not to the service's mailbox."""
@@ -341,8 +365,13 @@ class _Run:
         return self.reply_to_by_la[la_id]
 
     def _seconds_until_next_due(self) -> float | None:
-        """How long until the next queued or retrying message falls due; None when there is none."""
-        query = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status.in_(WAITING_STATUSES))
+        """How long until the next queued or retrying message falls due, or the next claim of a
+        `sending` message expires (its dispatcher may have died); None when there is neither."""
+        due_at = case(
+            (OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.claim_expires_at),
+            else_=OutboxMessage.next_attempt_at,
+        )
+        query = select(func.min(due_at)).where(OutboxMessage.status.in_(UNSENT_STATUSES))
         if self.only_id is not None:
             query = query.where(OutboxMessage.id == self.only_id)
         with session_scope(self.engine) as session:

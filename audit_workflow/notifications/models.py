@@ -26,6 +26,7 @@ FINAL_STATUSES = frozenset(
 )
 WAITING_STATUSES = (MessageStatus.QUEUED, MessageStatus.RETRYING)  # for the dispatcher, once due
 FAILED_STATUSES = (MessageStatus.PERMANENT_FAILURE, MessageStatus.TECHNICAL_FAILURE)
+UNSENT_STATUSES = (*WAITING_STATUSES, MessageStatus.SENDING)  # not yet final
 
 
 class OutboxMessage(SQLModel, table=True):

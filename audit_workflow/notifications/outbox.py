@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..clock import utcnow
-from .catalogue import render_message
+from .catalogue import message_kind, render_message
 from .models import Alert, MessageStatus, OutboxMessage
 from .privacy import check_message
 
@@ -39,8 +39,9 @@ def queue_message(
 ) -> bool:
     """Queue one email in the caller's transaction. True if queued now, False if the key already was.
 
-    A message the privacy guard refuses is recorded as blocked (without its body) and an admin is
-    alerted; it is never sent.
+    A message the privacy guard refuses is recorded as blocked (without its body) and the LA's
+    coordinators are alerted (admins, for a message of no LA), who can fix what it came from; it is
+    never sent.
     """
     rendered = render_message(kind, context)
     violations = check_message(rendered, context)
@@ -72,8 +73,18 @@ def queue_message(
     if inserted and violations:
         session.add(
             Alert(
-                la_id=la_id, audience="admin", kind="message_blocked", outbox_message_id=row["id"],
-                message=f"A {kind.replace('_', ' ')} email was blocked before sending because it looked like it contained personal data ({reasons}).",
+                la_id=la_id, audience="coordinator" if la_id else "admin", kind="message_blocked",
+                outbox_message_id=row["id"], message=blocked_alert_text(kind, reasons),
             )
         )
     return inserted and not violations
+
+
+def blocked_alert_text(kind: str, reasons: str) -> str:
+    """E.g. "An assignment email to the auditor was blocked before sending: ...". Names no one."""
+    message = message_kind(kind)
+    label = message.name.replace("_", " ")
+    article = "An" if label[0] in "aeiou" else "A"
+    return (f"{article} {label} email to the {message.audience.replace('_', ' ')} was blocked before sending because "
+            f"it looked like it contained personal data ({reasons}). Check the names and text it is made from, "
+            "such as the cycle's name, and correct them.")

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-from .catalogue import KINDS, ContextLeaf, RenderedMessage, context_leaves
+from .catalogue import KINDS, ContextLeaf, RenderedMessage, context_leaves, render_message, sample_context
 
 PLAN_TEXT_MAX_CHARS = 200
 
@@ -224,6 +224,20 @@ def personal_data_in(typed: str, *, dates_allowed: bool = True) -> list[str]:
     if "name_and_date" in rules:
         rules.pop("date", None)
     return [PERSONAL_DATA_IN_WORDS[rule] for rule in rules if rule in PERSONAL_DATA_IN_WORDS]
+
+
+def emails_blocked_by_cycle_name(name: str) -> list[str]:
+    """What the guard would find in every email that shows a cycle's name, were it this one, in
+    words ("plan text", "a UPN"); empty when such emails would pass. Each kind that shows the name is
+    rendered with its sample context, so what the templates put around the name counts too."""
+    found: dict[str, None] = {}
+    for kind in KINDS.values():
+        if "cycle.name" not in kind.fields:
+            continue
+        context = sample_context(kind.name)
+        context["cycle"] = {**context["cycle"], "name": name}
+        found.update(dict.fromkeys(violation.rule for violation in check_message(render_message(kind.name, context), context)))
+    return [{**PERSONAL_DATA_IN_WORDS, "plan_text": "plan text"}[rule] for rule in found]
 
 
 def _visible_text(markup: str) -> str:

@@ -81,6 +81,19 @@ def backoff_ceiling(
     return min(cap_seconds, base_seconds * 2.0 ** min(attempt_number - 1, 60))
 
 
+def scheduled_attempts(
+    window: timedelta, *, base_seconds: float = DEFAULT_BASE_SECONDS, cap_seconds: float = DEFAULT_CAP_SECONDS
+) -> int:
+    """How many attempts the back-off schedule makes within `window` even at its slowest (every wait
+    its ceiling): the first, then one after each wait that still ends inside the window. With the
+    defaults and four hours: 30 s, 1, 2, 4, 8, 16 and then 30 minutes, six times, so 13 attempts."""
+    attempts, elapsed = 1, backoff_ceiling(1, base_seconds=base_seconds, cap_seconds=cap_seconds)
+    while elapsed <= window.total_seconds():
+        attempts += 1
+        elapsed += backoff_ceiling(attempts, base_seconds=base_seconds, cap_seconds=cap_seconds)
+    return attempts
+
+
 def next_attempt_at(
     now: datetime,
     attempt_number: int,

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from ..auth.models import User
 from ..cycles.models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus
-from .models import FAILED_STATUSES, FINAL_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
+from .models import FAILED_STATUSES, FINAL_STATUSES, UNSENT_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
 from .outbox import queue_message
 from .throttle import forget_old_sends
 
@@ -80,6 +80,14 @@ def resolve_alert(session: Session, alert: Alert, user: User, now: datetime) -> 
     session.refresh(alert)
 
 
+def open_alerts(session: Session, *where, limit: int) -> tuple[list[Alert], int]:
+    """The newest `limit` unresolved alerts matching `where`, and how many there are in all."""
+    query = select(Alert).where(*where, Alert.resolved_at.is_(None))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    newest = session.execute(query.order_by(Alert.created_at.desc(), Alert.id).limit(limit)).scalars().all()
+    return list(newest), total
+
+
 def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
     """Delete the content and addresses of messages that reached a final status and were queued more
     than `retention_days` ago; status, timestamps, key and provider ids stay. Returns how many.
@@ -106,14 +114,23 @@ def status_counts(session: Session, *where) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def health(session: Session, transport_name: str, now: datetime) -> dict[str, Any]:
-    """For /healthz: the transport, what is waiting, and what failed in the last day."""
-    waiting = status_counts(session, OutboxMessage.status.in_(WAITING_STATUSES))
+def unsent_counts(session: Session) -> dict[str, int]:
+    """How many messages are queued, retrying or being sent (those left out say nothing)."""
+    return status_counts(session, OutboxMessage.status.in_(UNSENT_STATUSES))
+
+
+def health(session: Session, transport_name: str, now: datetime, warning: str | None = None) -> dict[str, Any]:
+    """For /healthz: the transport, what is waiting or being sent, and what failed in the last day;
+    status "warning" (with the warning) when mail is not being delivered."""
+    unsent = unsent_counts(session)
     failed = status_counts(session, OutboxMessage.status.in_(FAILED_STATUSES), OutboxMessage.failed_at > now - timedelta(days=1))
     return {
+        "status": "warning" if warning else "ok",
+        **({"warning": warning} if warning else {}),
         "transport": transport_name,
-        "queued": waiting.get(MessageStatus.QUEUED, 0),
-        "retrying": waiting.get(MessageStatus.RETRYING, 0),
+        "queued": unsent.get(MessageStatus.QUEUED, 0),
+        "retrying": unsent.get(MessageStatus.RETRYING, 0),
+        "sending": unsent.get(MessageStatus.SENDING, 0),
         "failed_last_24h": sum(failed.values()),
     }
 

@@ -20,9 +20,10 @@ from ..clock import utcnow
 from ..db import get_session
 from ..web import navigation
 from ..web.changes import Done, apply_change
-from ..web.contributions import HEALTH_CHECKS
+from ..web.contributions import HEALTH_CHECKS, HOME_PANELS, HomePanel
 from . import listing, service
 from .catalogue import message_kind
+from .delivery import undelivered_warning
 from .models import MessageStatus, OutboxMessage
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -32,6 +33,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 100_000
 DEVMAIL_SHOWN = 100
 RECENTLY_RESOLVED_SHOWN = 20
+HOME_ALERTS_SHOWN = 3
 
 navigation.register("Email alerts", "notifications.alerts", (Role.COORDINATOR, Role.ADMIN),
                     "Emails that could not be sent", order=70)
@@ -40,10 +42,27 @@ navigation.register("Outbox", "notifications.outbox", (Role.ADMIN,),
 
 
 def mail_health() -> dict:
-    return service.health(get_session(), current_app.config["MAIL_TRANSPORT"], utcnow())
+    config = current_app.config
+    return service.health(get_session(), config["MAIL_TRANSPORT"], utcnow(), undelivered_warning(config))
 
 
 HEALTH_CHECKS["mail"] = mail_health
+
+
+def alerts_panel(user: User) -> HomePanel | None:
+    """Emails that failed or were blocked, for the coordinators and admins who can put them right."""
+    if not user.has_role(Role.COORDINATOR, Role.ADMIN):
+        return None
+    newest, total = service.open_alerts(get_session(), listing.visible_alerts(user), limit=HOME_ALERTS_SHOWN)
+    if not total:
+        return None
+    items = [(alert.message, url_for("notifications.alerts")) for alert in newest]
+    if total > len(newest):
+        items.append((f"and {total - len(newest)} more", url_for("notifications.alerts")))
+    return HomePanel("Emails that need your attention", items)
+
+
+HOME_PANELS["alerts"] = alerts_panel
 
 
 @bp.context_processor
@@ -81,6 +100,7 @@ def outbox():
         page=page,
         has_next=len(rows) > PAGE_SIZE,
         transport=current_app.config["MAIL_TRANSPORT"],
+        undelivered=undelivered_warning(current_app.config),
     )
 
 
@@ -120,7 +140,7 @@ def _message_page(outbox_message: OutboxMessage, refusal: str | None = None, sta
         "notifications/message.html",
         message=outbox_message,
         refusal=refusal,
-        in_dev_mailbox=listing.in_dev_mailbox(outbox_message),
+        in_dev_mailbox=_in_dev_mailbox(outbox_message),
     ), status
 
 
@@ -134,9 +154,25 @@ def _visible_message(message_id: uuid.UUID) -> OutboxMessage:
 # --- Development mailbox -------------------------------------------------------------------------
 
 
+def _dev_mailbox_refused():
+    """Outside demo mode the development mailbox is closed: it would show real people's email."""
+    return render_template(
+        "web/page.html", heading="The development mailbox is only open in demo mode",
+        paragraphs=["It shows the content of every email the service has sent, so it is open only while the "
+                    "service runs in demo mode (AUDIT_WORKFLOW_DEMO_MODE=true, as `make run` sets it). "
+                    "Look at the outbox for what was sent and to whom."],
+    )
+
+
+def _in_dev_mailbox(outbox_message: OutboxMessage) -> bool:
+    return current_app.config["DEMO_MODE"] and listing.in_dev_mailbox(outbox_message)
+
+
 @bp.get("/dev/mailbox")
 @allow(Role.ADMIN)
 def dev_mailbox():
+    if not current_app.config["DEMO_MODE"]:
+        return _dev_mailbox_refused()
     return render_template("notifications/dev_mailbox.html", messages=listing.dev_mailbox(get_session(), require_user(), DEVMAIL_SHOWN),
                            transport=current_app.config["MAIL_TRANSPORT"], shown=DEVMAIL_SHOWN)
 
@@ -145,7 +181,9 @@ def dev_mailbox():
 @allow(Role.ADMIN)
 def dev_mailbox_message(devmail_id: uuid.UUID):
     delivered = _visible_message(devmail_id)
-    if not listing.in_dev_mailbox(delivered):
+    if not current_app.config["DEMO_MODE"]:
+        return _dev_mailbox_refused()
+    if not _in_dev_mailbox(delivered):
         abort(404)
     return render_template("notifications/dev_message.html", message=delivered)
 

@@ -13,6 +13,7 @@ from ..access import allow
 from ..auth.models import Role
 from ..clock import govuk_date_time, utcnow
 from ..db import describe_error, get_session
+from ..notifications.delivery import undelivered_warning
 from ..web import navigation
 from ..web.contributions import HEALTH_CHECKS
 from ..workdays import WorkingCalendar
@@ -84,6 +85,7 @@ def status():
     return render_template(
         "scheduler/status.html", status=scheduler_status(get_session(), utcnow()),
         heartbeat_every=heartbeat_seconds(current_app.config), handover_within=handover_seconds(current_app.config),
+        mail_warning=undelivered_warning(current_app.config),
     )
 
 

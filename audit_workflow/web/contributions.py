@@ -10,8 +10,10 @@ from typing import Any, Callable
 
 from ..auth.models import User
 
-# Other areas add their status to /healthz (scheduler heartbeat, mail transport).
-HEALTH_CHECKS: dict[str, Callable[[], Any]] = {}
+# Other areas add their status to /healthz (scheduler heartbeat, mail transport): a dict whose
+# "status" is ok, warning, alert or unknown, and whatever else it says (counts, holders), which
+# /healthz shows only to an admin or the server itself.
+HEALTH_CHECKS: dict[str, Callable[[], dict[str, Any]]] = {}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,13 @@
-from flask import Blueprint, current_app, jsonify, render_template
+import ipaddress
+import os
+import socket
+import time
+
+from flask import Blueprint, current_app, jsonify, render_template, request
 from sqlalchemy import text
 
 from ..access import current_user, public, require_user, signed_in
+from ..auth.models import Role
 from ..authorities.models import LocalAuthority
 from ..db import get_engine, get_session
 from .contributions import HEALTH_CHECKS, HOME_PANELS
@@ -16,20 +22,51 @@ def home():
     return render_template("web/home.html", panels=panels)
 
 
+# Until this long after an app with the embedded scheduler started, a check's "alert" reads
+# "starting": the scheduler has not yet taken its lease nor run its start-up jobs (the retention
+# purges run a minute after it starts), so "never succeeded" is no news yet.
+STARTUP_GRACE_SECONDS = 60.0
+STARTED_KEY = "web.started_monotonic"
+
+
+@bp.record_once
+def _remember_start(state) -> None:
+    state.app.extensions[STARTED_KEY] = time.monotonic()
+
+
 @bp.get("/healthz")
 @public
 def healthz():
-    body: dict = {"status": "ok"}
+    """ok, degraded (with the names of the failing checks) or down. The checks' details (host, pid,
+    queue counts, lease holder) only for a signed-in admin or a request from the server itself."""
     try:
         with get_engine().connect() as connection:
             connection.execute(text("SELECT 1"))
-        body["database"] = "ok"
     except Exception as error:  # any driver error means "unreachable" to a load balancer
         current_app.logger.error("health check: database unreachable: %s", type(error).__name__)
-        return jsonify(status="unavailable", database="unreachable"), 503
+        return jsonify(status="down", failing=["database"]), 503
+    starting = (current_app.config["SCHEDULER_EMBEDDED"]
+                and time.monotonic() - current_app.extensions[STARTED_KEY] < STARTUP_GRACE_SECONDS)
+    checks = {"database": {"status": "ok"}}
     for name, check in HEALTH_CHECKS.items():
-        body[name] = check()
+        checks[name] = check()
+        if starting and checks[name].get("status") == "alert":
+            checks[name]["status"] = "starting"
+    failing = [name for name, result in checks.items() if result.get("status") not in ("ok", "starting")]
+    body: dict = {"status": "degraded" if failing else "ok", "failing": failing}
+    if _may_see_health_details():
+        body.update(host=socket.gethostname(), pid=os.getpid(), **checks)
     return jsonify(body)
+
+
+def _may_see_health_details() -> bool:
+    user = current_user()
+    if user is not None and user.has_role(Role.ADMIN):
+        return True
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 @bp.get("/privacy")

@@ -65,6 +65,8 @@ def test_a_form_without_its_csrf_token_is_refused(coordinator_client, db):
 
 @pytest.mark.parametrize("changes, message", [
     ({"name": ""}, "Enter a name for the cycle"),
+    ({"name": "Section F: provision"},
+     "Change the name: it looks like plan text, so every email about this cycle would be stopped by the privacy guard."),
     ({"period_start": ["31", "2", "2026"]}, "Enter the start of the period as a real date, like 1 9 2026"),
     ({"period_end": ["1", "8", "2026"]}, "The end of the period must be the same as or after its start"),
     ({"target": "lots"}, "Enter the target as a number of plans, like 60, or a percentage, like 10%"),

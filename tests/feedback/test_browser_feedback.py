@@ -39,7 +39,7 @@ def test_a_family_answers_on_a_phone_from_the_dev_mailbox_link(app, browser, ser
     sampled_plan(db, cycle, la, "FB-0001", auditor=world.user("auditor"), submitted_at=submitted)
     service.add_contact(db, cycle, "FB-0001", "parent_carer", "family@example.org", None, world.user("coordinator"))
     db.commit()
-    app.config["BASE_URL"] = server_url
+    app.config.update(BASE_URL=server_url, DEMO_MODE=True)
     assert "invitations 1" in feedback_invite_job(get_engine(app), app.config).summary
     dispatch_due(get_engine(app), app.config)
 

@@ -14,7 +14,8 @@ from audit_workflow.notifications.models import OutboxMessage
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_has_feedback_to_show_and_a_working_link(runner, client, db):
+def test_the_demo_has_feedback_to_show_and_a_working_link(app, runner, client, db):
+    app.config["DEMO_MODE"] = True
     assert runner.invoke(args=["demo"]).exit_code == 0
     counts = (db.exec(select(func.count()).select_from(FeedbackInvitation)).one(),
               db.exec(select(func.count()).select_from(FeedbackResponse)).one())

@@ -6,9 +6,13 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
+
+from audit_workflow.clock import utcnow
 
 from audit_workflow.notifications.catalogue import sample_context
 from audit_workflow.notifications.models import Alert, OutboxMessage
@@ -108,14 +112,43 @@ def test_dispatch_until_empty_sends_everything_and_prints_counts_by_final_status
     result = runner.invoke(args=["mail", "dispatch", "--until-empty"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["permanent_failure: 1", "sent: 2"]
+    assert result.output.splitlines() == ["permanent_failure: 1", "sent: 2", "Nothing is left to send."]
     assert sorted(address for envelope, _ in relay.received for address in envelope.rcpt_tos) == [
         "one@council.example.gov.uk", "two@council.example.gov.uk"]
     assert {json.loads(m.recipients)[0]: m.status for m in _outbox(db)}["refused@council.example.gov.uk"] == "permanent_failure"
 
 
 def test_dispatch_with_nothing_due_says_so(runner, db, world):
-    assert runner.invoke(args=["mail", "dispatch"]).output == "No email was due.\n"
+    assert runner.invoke(args=["mail", "dispatch"]).output == "No email was due.\nNothing is left to send.\n"
     _queue(db, world, "one@council.example.gov.uk")
-    assert runner.invoke(args=["mail", "dispatch"]).output == "sent: 1\n"
-    assert runner.invoke(args=["mail", "dispatch", "--until-empty"]).output == "No email was due.\n"
+    assert runner.invoke(args=["mail", "dispatch"]).output == "sent: 1\nNothing is left to send.\n"
+    assert runner.invoke(args=["mail", "dispatch", "--until-empty"]).output == "No email was due.\nNothing is left to send.\n"
+
+
+def test_dispatch_says_what_it_left_unsent(runner, db, world):
+    _queue(db, world, "one@council.example.gov.uk", "two@council.example.gov.uk")
+    db.execute(update(OutboxMessage).values(next_attempt_at=utcnow() + timedelta(hours=1)))
+    db.commit()
+    assert runner.invoke(args=["mail", "dispatch"]).output == "No email was due.\nLeft unsent: 2 queued\n"
+
+
+@pytest.mark.parametrize(("demo_mode", "warned"), [(False, True), (True, False)])
+def test_serve_logs_at_start_that_devmail_outside_demo_mode_delivers_nothing(app, runner, monkeypatch, caplog,
+                                                                             demo_mode, warned):
+    import waitress
+
+    monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: None)  # start, but do not block serving
+    app.config["DEMO_MODE"] = demo_mode
+    result = runner.invoke(args=["serve"])
+    assert result.exit_code == 0, result.output
+    assert ("Mail is not being delivered" in caplog.text) is warned
+
+
+def test_the_demo_and_its_published_password_are_refused_outside_demo_mode(runner, db):
+    from audit_workflow.auth.models import User
+
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "runs only in demo mode" in result.output and "AUDIT_WORKFLOW_DEMO_MODE=true" in result.output
+    assert "Traceback" not in result.output
+    assert db.exec(select(User).where(User.email.endswith(".demo.example"))).first() is None

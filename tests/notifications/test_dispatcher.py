@@ -264,11 +264,50 @@ def test_an_unexpected_error_from_the_transport_is_recorded_not_left_claimed(eng
 
 
 def test_now_sets_the_runs_clock(engine, config):
-    """A run told it is five hours later sees a four-hour-old failure as past its deadline."""
-    [key] = add_messages(engine, 1)
+    """A run told it is five hours later sees a failure past its deadline, which after the schedule's
+    13 attempts (retry.scheduled_attempts for four hours) is a technical failure."""
+    [key] = add_messages(engine, 1, attempts=12)
     transport = RecordingTransport({key: [TemporaryFailure("Microsoft Graph answered 503", status=503)]})
     dispatch_due(engine, config, now=utcnow() + timedelta(hours=5), delivery=fake_delivery(transport))
     assert message(engine, key).status == "technical_failure"
+
+
+def test_after_an_outage_longer_than_the_give_up_window_a_message_gets_its_full_schedule(engine, config, clock):
+    """Queued, then nothing ran for five hours: the first try is not the last. The message is tried
+    13 times from then, at back-off intervals, before it is given up."""
+    [key] = add_messages(engine, 1)
+    clock.shift(timedelta(hours=5))
+    resumed_at = utcnow()
+    transport = RecordingTransport({key: [TemporaryFailure("Microsoft Graph answered 503", status=503)] * 20})
+    dispatch_due(engine, config, until_empty=True, max_seconds=None, delivery=fake_delivery(transport), sleep=clock.shift)
+    assert message(engine, key).status == "technical_failure"
+    tries = [at for _, at in transport.sends]
+    assert len(tries) == 13
+    assert tries[0] == resumed_at
+    assert all(later > earlier for earlier, later in zip(tries, tries[1:]))  # spaced by back-off, not at once
+
+
+def test_a_claim_lasts_one_send_and_a_message_taken_over_meanwhile_is_skipped(engine, config, clock):
+    """A batch is claimed for one send (5 s of throttle wait + a 30 s send), not for the whole batch,
+    so a killed dispatcher strands its untried messages only that long. A message whose claim ran out
+    while an earlier one was sent, and which another dispatcher took, is left to that dispatcher."""
+    first, second = add_messages(engine, 2)
+    seen = {}
+
+    def slow_send(email):
+        seen["second_claim_expires_at"] = message(engine, second).claim_expires_at
+        clock.shift(timedelta(minutes=1))
+        seen["taken"] = claim_due(engine, utcnow(), "another-dispatcher", timedelta(minutes=5), 1,
+                                  only_id=message(engine, second).id)
+        return SendReceipt("provider:first")
+
+    transport = RecordingTransport({first: [slow_send]})
+    dispatch_due(engine, config, delivery=fake_delivery(transport, limits=None))
+
+    assert seen["second_claim_expires_at"].replace(tzinfo=timezone.utc) == START + timedelta(seconds=35)
+    assert [claimed.key for claimed in seen["taken"]] == [second]
+    assert transport.keys == [first]
+    assert (message(engine, second).status, message(engine, second).claimed_by) == ("sending", "another-dispatcher")
 
 
 # --- Check 3: exclusive claims ----------------------------------------------------------------------

@@ -142,3 +142,15 @@ def test_back_off_grows_between_attempts(engine, clock, graph):
     gaps = [(later - earlier).total_seconds() for earlier, later in zip(tries, tries[1:])]
     assert max(gaps) <= 1800  # the cap
     assert sum(gaps[5:]) / len(gaps[5:]) > sum(gaps[:3]) / 3  # later waits are longer on average
+
+
+def test_dispatch_runs_of_one_process_reuse_one_access_token(engine, clock, graph, world):
+    """The scheduler's dispatch job runs every 30 seconds: it signs in once, not once a run."""
+    fake, settings = graph
+    add_messages(engine, 1, la_id=world.las["own"].id, prefix="first")
+    dispatch_due(engine, settings, sleep=clock.shift)
+    add_messages(engine, 1, la_id=world.las["own"].id, prefix="second")
+    dispatch_due(engine, settings, sleep=clock.shift)
+
+    assert statuses(engine) == {"sent": 2}
+    assert len(fake.requests(lambda request: request.path.endswith("/token"))) == 1

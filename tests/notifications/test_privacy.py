@@ -358,3 +358,21 @@ def test_a_cycle_name_with_a_name_and_a_date_of_birth_is_refused_on_the_field(si
     page = response.get_data(as_text=True)
     assert "Remove a name with a date from the name" in page and "Quxley" not in page.split("govuk-error-summary")[1][:2000]
     assert post(client, "/cycles/new", {**CYCLE_FORM, "name": "Autumn Term 2026"}).status_code == 302
+
+
+@pytest.mark.parametrize(("name", "found"), [
+    ("Autumn 2026 EHCP audit", []),
+    ("Section F: provision", ["plan text"]),
+    ("Needs: support with reading and writing every day", ["plan text"]),
+])
+def test_a_cycle_name_is_checked_as_every_email_showing_it_would_be(db, world, name, found):
+    from audit_workflow.notifications.catalogue import sample_context
+    from audit_workflow.notifications.outbox import queue_message
+    from audit_workflow.notifications.privacy import emails_blocked_by_cycle_name
+
+    assert emails_blocked_by_cycle_name(name) == found
+    context = sample_context("assignment")
+    context["cycle"]["name"] = name
+    queued = queue_message(db, kind="assignment", to=["auditor@council.example.gov.uk"], context=context, key="k:1",
+                           la_id=world.las["own"].id)
+    assert queued is (not found)  # what the check refuses, the guard would have blocked

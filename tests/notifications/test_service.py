@@ -60,7 +60,7 @@ def test_a_message_rolls_back_with_the_change_that_caused_it(db, world):
     assert db.exec(select(OutboxMessage)).all() == []
 
 
-def test_a_blocked_message_keeps_no_body_and_alerts_an_admin(db, world):
+def test_a_blocked_message_keeps_no_body_and_alerts_the_las_coordinators(db, world):
     context = sample_context("reminder")
     context["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
 
@@ -71,8 +71,19 @@ def test_a_blocked_message_keeps_no_body_and_alerts_an_admin(db, world):
     assert (blocked.status, blocked.body_html, blocked.body_text) == ("blocked", "", "")
     assert blocked.last_error == "privacy guard: date_of_birth"
     [alert] = db.exec(select(Alert)).all()
-    assert (alert.audience, alert.kind, alert.outbox_message_id) == ("admin", "message_blocked", blocked.id)
-    assert "03/04/2015" not in alert.message
+    assert (alert.la_id, alert.audience, alert.kind, alert.outbox_message_id) == (
+        world.las["own"].id, "coordinator", "message_blocked", blocked.id)
+    assert alert.message.startswith("A reminder email to the auditor was blocked before sending")
+    assert "03/04/2015" not in alert.message and "Priya" not in alert.message
+
+
+@pytest.mark.parametrize(("kind", "opening"), [("assignment", "An assignment email"), ("escalation", "An escalation email"),
+                                               ("reminder", "A reminder email")])
+def test_the_blocked_alert_reads_as_english(db, world, kind, opening):
+    context = sample_context(kind)
+    context["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
+    queue_message(db, kind=kind, to=[AUDITOR], context=context, key="k:1", la_id=world.las["own"].id)
+    assert db.exec(select(Alert)).one().message.startswith(opening)
 
 
 # --- Retention --------------------------------------------------------------------------------------
@@ -210,7 +221,8 @@ def test_a_waiting_message_is_cancelled_and_never_sent(db, world, engine, config
 @pytest.mark.parametrize(("give_up_hours", "age_hours", "status"), [(1, 0.5, "retrying"), (1, 1.5, "technical_failure"),
                                                                     (24, 5, "retrying")])
 def test_the_give_up_window_is_a_setting(engine, config, give_up_hours, age_hours, status):
-    [key] = add_messages(engine, 1, created_at=utcnow() - timedelta(hours=age_hours))
+    # Twenty attempts made: more than the back-off schedule makes in any of these windows.
+    [key] = add_messages(engine, 1, created_at=utcnow() - timedelta(hours=age_hours), attempts=20)
     transport = RecordingTransport({key: [TemporaryFailure("Microsoft Graph answered 503", status=503)]})
     dispatch_due(engine, {**config, "MAIL_GIVE_UP_HOURS": give_up_hours}, delivery=fake_delivery(transport))
     assert message(engine, key).status == status

@@ -145,6 +145,7 @@ def test_a_message_page_shows_its_history_but_not_its_body(db, world, sign_in_as
 
 
 def test_the_development_mailbox_shows_what_was_sent_with_its_rendered_html(app, db, world, sign_in_as):
+    app.config["DEMO_MODE"] = True
     context = sample_context("assignment")
     queue_message(db, kind="assignment", to=[AUDITOR], context=context, key="allocation:1", la_id=world.las["own"].id)
     db.commit()
@@ -163,7 +164,8 @@ def test_the_development_mailbox_shows_what_was_sent_with_its_rendered_html(app,
     assert "Read it in the development mailbox" in client.get(f"/outbox/{sent.id}").get_data(as_text=True)
 
 
-def test_only_devmail_messages_still_kept_are_in_the_development_mailbox(db, world, sign_in_as):
+def test_only_devmail_messages_still_kept_are_in_the_development_mailbox(app, db, world, sign_in_as):
+    app.config["DEMO_MODE"] = True
     through_smtp = _add(db, world, "k:smtp", status="sent", provider_id="<abc@council.example.gov.uk>")
     purged = _add(db, world, "k:purged", status="sent", provider_id="devmail:k:purged")
     purged.purged_at = purged.created_at
@@ -224,18 +226,68 @@ def test_a_coordinator_cannot_resolve_an_admin_alert(db, world, sign_in_as):
     assert alert.resolved_at is None
 
 
-def test_the_health_check_counts_waiting_and_failed_mail(db, world, client):
+def test_the_health_check_counts_waiting_and_failed_mail(app, db, world, client):
+    app.config["DEMO_MODE"] = True  # where the development mailbox is no warning
     _add(db, world, "k:queued", status="queued")
     _add(db, world, "k:retrying", status="retrying")
+    _add(db, world, "k:sending", status="sending")
     failed = _add(db, world, "k:failed", status="permanent_failure")
     failed.failed_at = failed.created_at
     db.add(failed)
     db.commit()
-    assert client.get("/healthz").get_json()["mail"] == {"transport": "devmail", "queued": 1, "retrying": 1,
-                                                        "failed_last_24h": 1}
+    assert client.get("/healthz").get_json()["mail"] == {"status": "ok", "transport": "devmail", "queued": 1, "retrying": 1,
+                                                        "sending": 1, "failed_last_24h": 1}
 
 
 def test_status_tags_cover_every_status():
     from audit_workflow.web.filters import STATUS_TAGS
 
     assert set(MessageStatus) <= set(STATUS_TAGS)
+
+
+def test_the_outbox_counts_messages_being_sent(db, world, sign_in_as):
+    _add(db, world, "k:sending", status="sending")
+    db.commit()
+    assert "Sending (1)" in sign_in_as("admin").get("/outbox").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("demo_mode", "warned"), [(False, True), (True, False)])
+def test_the_outbox_and_scheduler_pages_warn_that_devmail_outside_demo_mode_delivers_nothing(app, sign_in_as, demo_mode,
+                                                                                            warned):
+    app.config["DEMO_MODE"] = demo_mode
+    admin = sign_in_as("admin")
+    for path in ("/outbox", "/admin/scheduler"):
+        assert ("Mail is not being delivered" in admin.get(path).get_data(as_text=True)) is warned, path
+
+
+def test_the_development_mailbox_is_closed_outside_demo_mode(app, db, world, sign_in_as):
+    delivered = _add(db, world, "k:devmail", status="sent", provider_id="devmail:k:devmail")
+    db.commit()
+    admin = sign_in_as("admin")
+    for path in ("/dev/mailbox", f"/dev/mailbox/{delivered.id}"):
+        response = admin.get(path)
+        page = response.get_data(as_text=True)
+        assert "only open in demo mode" in page and "Reminder k:devmail" not in page and "Body of" not in page
+    assert "Read it in the development mailbox" not in admin.get(f"/outbox/{delivered.id}").get_data(as_text=True)
+
+
+def test_a_blocked_email_is_shown_to_the_las_coordinators_on_their_home_and_alerts_pages(app, db, world, sign_in_as):
+    context = sample_context("assignment")
+    context["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
+    queue_message(db, kind="assignment", to=[AUDITOR], context=context, key="k:blocked", la_id=world.las["own"].id)
+    db.commit()
+
+    coordinator = sign_in_as("coordinator")
+    for path in ("/", "/alerts"):
+        page = html.unescape(coordinator.get(path).get_data(as_text=True))
+        assert "An assignment email to the auditor was blocked before sending" in page, path
+    auditor = app.test_client()
+    sign_in(auditor, world.user("auditor"))
+    assert "was blocked" not in auditor.get("/").get_data(as_text=True)
+
+
+def test_the_home_page_shows_the_newest_alerts_and_how_many_more(db, world, sign_in_as):
+    for number in range(5):
+        _alert(db, world, f"Coordinator alert {number}")
+    page = sign_in_as("coordinator").get("/").get_data(as_text=True)
+    assert "Emails that need your attention" in page and "and 2 more" in page

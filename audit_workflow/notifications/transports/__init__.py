@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from .base import Transport
 from .devmail import DevMailTransport
-from .graph import GraphSettings, GraphTransport
+from .graph import GraphSettings, GraphTransport, shared_sign_in
 from .smtp import SmtpSettings, SmtpTransport
 
 
@@ -18,5 +18,6 @@ def build_transport(config: Mapping[str, Any]) -> Transport:
     if name == "smtp":
         return SmtpTransport(SmtpSettings.from_config(config))
     if name == "graph":
-        return GraphTransport(GraphSettings.from_config(config))
+        settings = GraphSettings.from_config(config)
+        return GraphTransport(settings, sign_in=shared_sign_in(settings))
     raise ValueError(f"MAIL_TRANSPORT must be devmail, smtp or graph, not {name!r}")

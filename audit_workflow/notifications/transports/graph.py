@@ -1,7 +1,9 @@
 """Email through Microsoft 365: Microsoft Graph, as the shared mailbox, with app-only credentials.
 
 Authentication is O365's Account and Connection with msal underneath (client credentials; the
-token is cached in the token backend and renewed by msal shortly before it expires). We build
+token is cached in the token backend and renewed by msal shortly before it expires). The msal
+client and its token cache are kept per process and settings (shared_sign_in), so every dispatch
+run of a process reuses one access token until it nears expiry instead of signing in each time. We build
 the msal client ourselves so that tokens come only from the configured authority host, without
 msal's instance discovery for hosts it does not know (national clouds, test doubles), and O365's
 protocol points at the configured Graph endpoint: the service talks to those two hosts only.
@@ -27,6 +29,7 @@ keeps one requests session.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import quote, urlparse
@@ -76,6 +79,31 @@ class GraphSettings:
         )
 
 
+class SignIn:
+    """An msal client and its token cache, which may outlive one transport (and so one dispatch run)."""
+
+    def __init__(self, token_backend: BaseTokenBackend | None = None):
+        self.token_backend = token_backend or MemoryTokenBackend()
+        self.msal_client: msal.ConfidentialClientApplication | None = None
+        self.lock = threading.Lock()
+
+
+_SIGN_INS: dict[GraphSettings, SignIn] = {}
+_SIGN_INS_LOCK = threading.Lock()
+
+
+def shared_sign_in(settings: GraphSettings) -> SignIn:
+    """This process's sign-in for these settings (changed settings get a new one)."""
+    with _SIGN_INS_LOCK:
+        return _SIGN_INS.setdefault(settings, SignIn())
+
+
+def forget_sign_ins() -> None:
+    """Drop every kept sign-in (tests start from a process that has signed in to nothing)."""
+    with _SIGN_INS_LOCK:
+        _SIGN_INS.clear()
+
+
 class _GraphProtocol(MSGraphProtocol):
     """O365's Graph protocol at the configured endpoint, which also sets the token scope."""
 
@@ -89,8 +117,10 @@ class _Connection(Connection):
     """O365's Connection with an msal client for the configured authority host, asking for the
     configured endpoint's token scope."""
 
-    def __init__(self, credentials: tuple[str, str], *, authority_host: str, token_scope: str, **kwargs: Any):
-        super().__init__(credentials, **kwargs)
+    def __init__(self, credentials: tuple[str, str], *, authority_host: str, token_scope: str, sign_in: SignIn,
+                 **kwargs: Any):
+        super().__init__(credentials, token_backend=sign_in.token_backend, **kwargs)
+        self._sign_in = sign_in
         self._msal_authority = f"{authority_host}/{self.tenant_id}"
         # msal asks login.microsoftonline.com about hosts it does not know; with discovery off it
         # reads the authority's own OpenID configuration instead.
@@ -100,15 +130,18 @@ class _Connection(Connection):
     @property
     def msal_client(self) -> msal.ConfidentialClientApplication:
         if self._msal_client is None:
-            client_id, client_secret = self.auth
-            self._msal_client = msal.ConfidentialClientApplication(
-                client_id,
-                client_credential=client_secret,
-                authority=self._msal_authority,
-                token_cache=self.token_backend,
-                timeout=self.timeout,
-                instance_discovery=self._instance_discovery,
-            )
+            with self._sign_in.lock:
+                if self._sign_in.msal_client is None:
+                    client_id, client_secret = self.auth
+                    self._sign_in.msal_client = msal.ConfidentialClientApplication(
+                        client_id,
+                        client_credential=client_secret,
+                        authority=self._msal_authority,
+                        token_cache=self.token_backend,
+                        timeout=self.timeout,
+                        instance_discovery=self._instance_discovery,
+                    )
+            self._msal_client = self._sign_in.msal_client
         return self._msal_client
 
     def acquire_token(self) -> None:
@@ -137,7 +170,10 @@ class _Account(Account):
 
 
 class GraphTransport:
-    def __init__(self, settings: GraphSettings, *, token_backend: BaseTokenBackend | None = None):
+    def __init__(self, settings: GraphSettings, *, token_backend: BaseTokenBackend | None = None,
+                 sign_in: SignIn | None = None):
+        """sign_in: a kept msal client and token cache (shared_sign_in); by default one of its own,
+        with token_backend as its cache."""
         self.settings = settings
         self._endpoint = settings.endpoint.rstrip("/")
         self._account = _Account(
@@ -148,7 +184,7 @@ class GraphTransport:
             token_scope=f"{self._endpoint}/.default",
             protocol=_GraphProtocol(self._endpoint),
             main_resource=settings.sender,
-            token_backend=token_backend or MemoryTokenBackend(),
+            sign_in=sign_in or SignIn(token_backend),
             timeout=settings.timeout_seconds,
             requests_delay=0,
             request_retries=0,
