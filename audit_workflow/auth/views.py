@@ -40,9 +40,11 @@ def sign_in():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         address = request.remote_addr  # the real client's when TRUSTED_PROXIES is set (ProxyFix)
-        if sign_in_throttled(db, email, address, SignInLimits.from_settings(current_app.config), utcnow()):
+        limits = SignInLimits.from_settings(current_app.config)
+        if sign_in_throttled(db, email, address, limits, utcnow()):
             current_app.logger.warning("sign-in rate limit reached")
-            form.email.errors.append("Too many failed sign-in attempts. Wait 15 minutes and try again.")
+            minutes = int(limits.window.total_seconds() // 60)
+            form.email.errors.append(f"Too many failed sign-in attempts. Wait {minutes} minutes and try again.")
             status = 429
         else:
             user = db.exec(select(User).where(User.email == email)).first()

@@ -35,7 +35,7 @@ def test_the_account_limit_holds_whatever_address_the_attempts_come_from(client,
         fail_repeatedly(client, email, 1, REMOTE_ADDR=f"192.0.2.{number + 1}")
     refused = attempt(client, email, TEST_PASSWORD, REMOTE_ADDR="198.51.100.7")
     assert refused.status_code == 429
-    assert "Too many failed sign-in attempts" in refused.get_data(as_text=True)
+    assert "Too many failed sign-in attempts. Wait 15 minutes and try again." in refused.get_data(as_text=True)
 
 
 def test_the_address_limit_stops_one_address_trying_many_accounts(client, world, app):
