@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from .models import Discipline, Role, SignInAttempt, User
 from .passwords import hash_password, password_problem
@@ -122,3 +122,9 @@ def record_failed_sign_in(db: Session, email: str, address: str | None, now: dat
     for key in _attempt_keys(email, address):
         db.add(SignInAttempt(key_hash=key, attempted_at=now))
     db.flush()
+
+
+def forget_old_sign_in_failures(db: Session, limits: SignInLimits, now: datetime) -> int:
+    """Attempts older than the window no longer count; deleting them keeps the table small."""
+    result = db.execute(delete(SignInAttempt).where(col(SignInAttempt.attempted_at) <= now - limits.window))
+    return result.rowcount

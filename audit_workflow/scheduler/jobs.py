@@ -66,6 +66,8 @@ JOBS = [
     ScheduledJob("feedback_purge", "audit_workflow.feedback.jobs:feedback_purge_job",
                  "Daily at 02:45, and a minute after the scheduler starts",
                  "cron", {"hour": 2, "minute": 45, "timezone": ENGLAND}, soon_after_start=True),
+    ScheduledJob("signin_attempts_purge", "audit_workflow.auth.jobs:signin_attempts_purge_job", "Daily at 02:50",
+                 "cron", {"hour": 2, "minute": 50, "timezone": ENGLAND}),
 ]
 
 

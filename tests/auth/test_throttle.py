@@ -2,9 +2,16 @@
 council's proxy do not lock out their colleagues, and the address is the real client's only when
 the proxies in front are trusted (TRUSTED_PROXIES, werkzeug's ProxyFix)."""
 
+from datetime import timedelta
+
 import pytest
+from sqlmodel import select
 
 from audit_workflow import create_app
+from audit_workflow.auth.jobs import signin_attempts_purge_job
+from audit_workflow.auth.models import SignInAttempt
+from audit_workflow.auth.service import record_failed_sign_in
+from audit_workflow.clock import utcnow
 from audit_workflow.db import get_engine
 from tests.conftest import TEST_PASSWORD, csrf_token
 
@@ -83,3 +90,16 @@ def test_without_trusted_proxies_a_forged_forwarded_for_header_changes_nothing(a
     forged = attempt(client, world.user("auditor").email, TEST_PASSWORD,
                      HTTP_X_FORWARDED_FOR="198.51.100.99", REMOTE_ADDR="203.0.113.5")
     assert forged.status_code == 429
+
+
+def test_the_daily_purge_forgets_attempts_older_than_the_window_and_keeps_those_that_count(app, db):
+    now = utcnow()
+    record_failed_sign_in(db, "old@886.example.gov.uk", "192.0.2.1", now - timedelta(minutes=16))
+    record_failed_sign_in(db, "recent@886.example.gov.uk", "192.0.2.2", now - timedelta(minutes=14))
+    db.commit()
+
+    outcome = signin_attempts_purge_job(get_engine(app), app.config, now)
+
+    db.expire_all()
+    assert outcome.summary == "Forgot 2 failed sign-in attempts"
+    assert {attempt.attempted_at for attempt in db.exec(select(SignInAttempt)).all()} == {now - timedelta(minutes=14)}
