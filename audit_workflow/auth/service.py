@@ -76,7 +76,7 @@ def active_users_with_role(db: Session, la_id: uuid.UUID, role: Role) -> list[Us
     return sorted((user for user in candidates if user.has_role(role)), key=lambda user: user.email)
 
 
-# --- Sign-in rate limit (ASVS 2.2.1) ----------------------------------------------------------
+# --- Sign-in rate limit (ASVS 2.4.1, 6.6.3) ---------------------------------------------------
 
 
 @dataclass(frozen=True)

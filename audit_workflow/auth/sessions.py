@@ -107,4 +107,3 @@ def load_user() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(load_user)
-
