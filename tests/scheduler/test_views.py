@@ -21,7 +21,8 @@ def test_with_no_scheduler_running_both_say_so(client, sign_in_as):
     assert health["heartbeat_age_seconds"] is None and health["lease_holder"] is None
     assert health["jobs"] == {"dispatch_outbox": None, "reallocate": None, "chase": None, "weekly_digest": None,
                               "retention_purge": None,
-                              "feedback_invite": None, "feedback_purge": None}
+                              "feedback_invite": None, "feedback_purge": None,
+                              "signin_attempts_purge": None}
     assert health["alerts"] == ["no_heartbeat", "retention_purge_overdue"]
 
     page = sign_in_as("admin").get("/admin/scheduler").get_data(as_text=True)
