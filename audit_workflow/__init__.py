@@ -11,6 +11,7 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .plans.parsing import MAX_FILE_BYTES
 
@@ -34,6 +35,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, instance_path: str 
     if test_config:
         app.config.update(test_config)
     _configure_flask(app)
+    if app.config["TRUSTED_PROXIES"]:  # the client's address and scheme as the proxies saw them
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     csrf.init_app(app)

@@ -18,7 +18,7 @@ from ..clock import utcnow
 from ..db import get_session
 from ..trail import recorder as trail
 from ..trail.models import TrailAction
-from .models import SignInAttempt, User, UserSession
+from .models import User, UserSession
 
 SESSION_TOKEN_KEY = "sid"
 # Writing last_seen_at on every request would make each page view a database write.
@@ -111,28 +111,3 @@ def load_user() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(load_user)
-
-
-# --- Sign-in rate limit (ASVS 2.4.1, 6.6.3) ---------------------------------------------------
-
-def _attempt_keys(email: str, address: str | None) -> list[str]:
-    return [_hash(f"email:{email.strip().lower()}"), _hash(f"address:{address or 'unknown'}")]
-
-
-def too_many_attempts(db: Session, email: str, address: str | None) -> bool:
-    window = timedelta(minutes=current_app.config["SIGNIN_WINDOW_MINUTES"])
-    limit = current_app.config["SIGNIN_MAX_ATTEMPTS"]
-    since = utcnow() - window
-    for key in _attempt_keys(email, address):
-        attempts = db.exec(
-            select(SignInAttempt.id).where(SignInAttempt.key_hash == key, SignInAttempt.attempted_at > since)
-        ).all()
-        if len(attempts) >= limit:
-            return True
-    return False
-
-
-def record_failed_attempt(db: Session, email: str, address: str | None) -> None:
-    for key in _attempt_keys(email, address):
-        db.add(SignInAttempt(key_hash=key))
-    db.commit()

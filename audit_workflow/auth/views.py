@@ -3,11 +3,13 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 
 from ..access import current_user, public, signed_in
+from ..clock import utcnow
 from ..db import get_session
 from . import entra, service
 from .forms import SignInForm
 from .passwords import verify_password
-from .sessions import end_session, record_failed_attempt, start_session, too_many_attempts
+from .service import SignInLimits, record_failed_sign_in, sign_in_throttled
+from .sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -35,10 +37,12 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        address = request.remote_addr
-        if too_many_attempts(db, email, address):
+        address = request.remote_addr  # the real client's when TRUSTED_PROXIES is set (ProxyFix)
+        limits = SignInLimits.from_settings(current_app.config)
+        if sign_in_throttled(db, email, address, limits, utcnow()):
             current_app.logger.warning("sign-in rate limit reached")
-            form.email.errors.append("Too many failed sign-in attempts. Wait 15 minutes and try again.")
+            minutes = int(limits.window.total_seconds() // 60)
+            form.email.errors.append(f"Too many failed sign-in attempts. Wait {minutes} minutes and try again.")
             status = 429
         else:
             user = service.user_by_email(db, email)
@@ -49,7 +53,8 @@ def sign_in():
                 return redirect(_safe_next(request.args.get("next")))
             if user is None:
                 verify_password(None, form.password.data)  # same cost as a wrong password
-            record_failed_attempt(db, email, address)
+            record_failed_sign_in(db, email, address, utcnow())
+            db.commit()
             current_app.logger.info("sign-in failed")
             form.email.errors.append("Enter a correct email address and password")
             status = 401 if request.method == "POST" else 200

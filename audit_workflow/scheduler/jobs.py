@@ -74,10 +74,14 @@ JOBS = [
                  "Weekdays at 08:10; each review and summary once a week, normally on Monday",
                  "cron", {"day_of_week": "mon-fri", "hour": 8, "minute": 10, "timezone": ENGLAND}),
     ScheduledJob("trail_purge", "audit_workflow.trail.jobs:trail_purge_job", "Daily at 02:50",
-                 "cron", {"hour": 2, "minute": 50, "timezone": ENGLAND}),    ScheduledJob("cycle_reports", "audit_workflow.reports.cycle_report.jobs:cycle_reports_job", "Every 15 seconds",
-                 "interval", {"seconds": 15}),    ScheduledJob("moderation_sample", "audit_workflow.moderation.jobs:moderation_sample_job",
+                 "cron", {"hour": 2, "minute": 50, "timezone": ENGLAND}),
+    ScheduledJob("cycle_reports", "audit_workflow.reports.cycle_report.jobs:cycle_reports_job", "Every 15 seconds",
+                 "interval", {"seconds": 15}),
+    ScheduledJob("moderation_sample", "audit_workflow.moderation.jobs:moderation_sample_job",
                  "Weekdays, every hour from 07:10 to 17:10",
                  "cron", {"day_of_week": "mon-fri", "hour": "7-17", "minute": 10, "timezone": ENGLAND}),
+    ScheduledJob("signin_attempts_purge", "audit_workflow.auth.jobs:signin_attempts_purge_job", "Daily at 02:55",
+                 "cron", {"hour": 2, "minute": 55, "timezone": ENGLAND}),
 ]
 
 
