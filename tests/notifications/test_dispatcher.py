@@ -271,7 +271,7 @@ def test_now_sets_the_runs_clock(engine, config):
     assert message(engine, key).status == "technical_failure"
 
 
-# --- Check 3: exclusive claims ----------------------------------------------------------------------
+# --- docs/checks.md#check-3: exclusive claims ------------------------------------------------------
 
 # SQLite always; PostgreSQL when the suite runs on it (CI's second pass), so both are raced in CI.
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
