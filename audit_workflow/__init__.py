@@ -91,7 +91,7 @@ def _configure_flask(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # O365 logs Graph's error text (which can name a recipient) and, at DEBUG, whole request bodies;
-    # our dispatcher logs outcomes itself without personal data (check 9).
+    # our dispatcher logs outcomes itself without personal data (docs/checks.md#check-9).
     logging.getLogger("O365").setLevel(logging.CRITICAL)
 
 

@@ -20,13 +20,13 @@ class ConcurrentChange(Exception):
 
 def describe_error(error: BaseException) -> str:
     """The exception's type and first line, for logs: database errors carry the row's values on
-    later lines (PostgreSQL's DETAIL: "Failing row contains ..."), which must not be logged (check 9)."""
+    later lines (PostgreSQL's DETAIL: "Failing row contains ..."), which must not be logged (docs/checks.md#check-9)."""
     first_line = next(iter(str(error).splitlines()), "")
     return f"{type(error).__name__}: {first_line}"[:1000]
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    # Error messages would otherwise carry the statement's values (typed text) into logs (check 9).
+    # Error messages would otherwise carry the statement's values (typed text) into logs (docs/checks.md#check-9).
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)

@@ -1,4 +1,4 @@
-"""Microsoft Entra ID sign-in: msal's authorisation-code flow with PKCE (check 17).
+"""Microsoft Entra ID sign-in: msal's authorisation-code flow with PKCE (docs/checks.md#check-17).
 
 msal already checks the id token's issuer against the tenant's OpenID configuration, its audience,
 expiry and nonce. We check tenant, audience, issuer and (optionally) MFA again ourselves, because a

@@ -3,7 +3,7 @@ active assignment is owed today, queued through the outbox; and the chase calend
 laid out as dates, for coordinators and `audit-workflow cycle calendar`).
 
 The job may run twice, late, or at the same moment in two processes: each email has an idempotency
-key (`assignment:<id>:<stage>:<date>`) that the outbox's unique constraint admits once (check 7), in
+key (`assignment:<id>:<stage>:<date>`) that the outbox's unique constraint admits once (docs/checks.md#check-7), in
 the same transaction as the scan that decided to send it. The scheduler's lease only stops the work
 being done twice; it is not what makes it safe.
 """

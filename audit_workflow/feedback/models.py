@@ -74,7 +74,7 @@ class LinkPurpose(StrEnum):
 
 
 class FeedbackLink(SQLModel, table=True):
-    """A single-use link's token, kept only as its SHA-256 (check 10). The invitation and the
+    """A single-use link's token, kept only as its SHA-256 (docs/checks.md#check-10). The invitation and the
     reminder each carry their own answer link and opt-out link."""
 
     __tablename__ = "feedback_link"

@@ -16,7 +16,7 @@ from ..notifications.catalogue import RenderedMessage
 from ..notifications.privacy import check_message
 from .questionnaire import RespondentType
 
-# 256 bits from the operating system's generator (check 10); only the SHA-256 is stored.
+# 256 bits from the operating system's generator (docs/checks.md#check-10); only the SHA-256 is stored.
 TOKEN_BYTES = 32
 VISIT_MINUTES = 60  # how long a visit (the cookie a link is swapped for) lasts without finishing
 EMAIL_PATTERN = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -146,7 +146,7 @@ class Limit:
 
 # A family opens its link a few times; guessing needs millions of tries. A school's shared address
 # may carry a class answering at once (30 pupils, a dozen pages each), so the per-address limit on
-# pages is generous, while failed lookups from one address are few before it is refused (check 12).
+# pages is generous, while failed lookups from one address are few before it is refused (docs/checks.md#check-12).
 PER_TOKEN = Limit("token", 30)
 PER_ADDRESS = Limit("address", 1000)
 FAILED_PER_ADDRESS = Limit("address-failed", 20)

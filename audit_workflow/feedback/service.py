@@ -3,7 +3,7 @@ answers, results and the purge. Each takes the session first and flushes; the ca
 
 Privacy: contacts are an email address (and optionally a mobile number) per plan, never a name,
 deleted at the cycle's retention date. Link tokens exist only in the email: the database keeps
-their SHA-256 (check 10), and a visit's cookie token likewise.
+their SHA-256 (docs/checks.md#check-10), and a visit's cookie token likewise.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ feedback settings and contacts, results, and answering with a family on the phon
 
 A link's token is swapped at once for a visit held in the session cookie, and the browser is
 redirected to an address without it, so the token never stays in the address bar, in history,
-in logs of later pages or in a Referer header (check 11).
+in logs of later pages or in a Referer header (docs/checks.md#check-11).
 """
 
 from __future__ import annotations

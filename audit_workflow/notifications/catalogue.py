@@ -3,7 +3,7 @@
 Each kind lists the context fields it accepts, with their type, as dotted paths ("la.name",
 "assignments[].due_date"). render_message() refuses a context carrying anything else, so a child's
 name, date of birth, UPN or plan text cannot reach an email by being passed in "just in case":
-the field would have to be added here first, where review sees it (check 8). Typed fields (dates,
+the field would have to be added here first, where review sees it (docs/checks.md#check-8). Typed fields (dates,
 numbers, links) cannot carry free text either; the privacy guard checks what text remains.
 
 Templates live in the repository's email_templates/ folder as <kind>.html and <kind>.txt, both

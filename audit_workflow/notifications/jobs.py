@@ -25,14 +25,14 @@ def dispatch_outbox_job(engine: Engine, config: Mapping[str, Any], now: datetime
 
 
 def retention_purge_job(engine: Engine, config: Mapping[str, Any], now: datetime | None = None) -> JobOutcome:
-    """Delete the content and addresses of email past the retention period (check 19)."""
+    """Delete the content and addresses of email past the retention period (docs/checks.md#check-19)."""
     with session_scope(engine, immediate=True) as db:
         purged = purge_expired(db, now or utcnow(), config["MAIL_RETENTION_DAYS"])
     return JobOutcome(f"Purged {purged} message{'s' if purged != 1 else ''}")
 
 
 def retention_alert(last_succeeded_at: datetime | None, now: datetime) -> str | None:
-    """Check 19: an alert when the purge has not succeeded for 48 hours (or ever)."""
+    """docs/checks.md#check-19: an alert when the purge has not succeeded for 48 hours (or ever)."""
     if last_succeeded_at is None:
         return "The email retention purge has never succeeded, so message contents are not being deleted."
     if now - last_succeeded_at > RETENTION_ALERT_AFTER:

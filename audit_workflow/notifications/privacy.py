@@ -1,4 +1,4 @@
-"""The privacy guard: the last look at an email before it is queued (check 8).
+"""The privacy guard: the last look at an email before it is queued (docs/checks.md#check-8).
 
 Emails carry the pseudonymous System ID and metadata only: never a child's name, date of birth,
 address, UPN, NHS number or plan text. The catalogue's allow-lists keep such fields out of the

@@ -2,7 +2,7 @@
 
 Transports use classify_failure() to turn what the provider said into a temporary or permanent
 failure; the dispatcher uses next_attempt_at() to schedule the next attempt of a temporary one
-(check 4: a 503 is retried with back-off, a 400 is not; check 5: never sooner than Retry-After).
+(docs/checks.md#check-4: a 503 is retried with back-off, a 400 is not; docs/checks.md#check-5: never sooner than Retry-After).
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
                                request.endpoint, describe_error(getattr(error, "orig", error)))
             return render_error(outcome)
         if isinstance(error, DBAPIError):
-            # Not logger.exception: the message's later lines carry the row's values (check 9).
+            # Not logger.exception: the message's later lines carry the row's values (docs/checks.md#check-9).
             app.logger.error("unhandled error on %s: %s\n%s", request.endpoint, describe_error(error.orig),
                              "".join(traceback.format_tb(error.__traceback__)))
         else:

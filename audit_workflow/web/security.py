@@ -1,4 +1,4 @@
-"""Security headers on every response (check 15), written out as GOV.UK Notify does."""
+"""Security headers on every response (docs/checks.md#check-15), written out as GOV.UK Notify does."""
 
 import secrets
 

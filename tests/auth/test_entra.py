@@ -1,4 +1,4 @@
-"""Check 17: Entra ID sign-in through msal's auth-code flow, Microsoft mocked with `responses`."""
+"""docs/checks.md#check-17: Entra ID sign-in through msal's auth-code flow, Microsoft mocked with `responses`."""
 
 import base64
 import json

@@ -1,4 +1,4 @@
-"""Local sign-in and sessions: checks 14 and 16 (ASVS 7.2-7.4)."""
+"""Local sign-in and sessions: docs/checks.md#check-14 and docs/checks.md#check-16 (ASVS 7.2-7.4)."""
 
 from datetime import timedelta
 

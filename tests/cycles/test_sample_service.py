@@ -1,5 +1,5 @@
 """Drawing the sample through the service: reproducible, within bounds, stratified, and changed by
-hand only with a reason that is kept (check 21)."""
+hand only with a reason that is kept (docs/checks.md#check-21)."""
 
 from datetime import date
 

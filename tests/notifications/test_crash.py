@@ -1,4 +1,4 @@
-"""Check 1: a real dispatcher (`audit-workflow mail dispatch --until-empty`, a subprocess) sending 100
+"""docs/checks.md#check-1: a real dispatcher (`audit-workflow mail dispatch --until-empty`, a subprocess) sending 100
 messages through Graph (a fake on https://127.0.0.1) is killed with SIGKILL twice, at the two
 dangerous moments, and restarted; every message is sent exactly once.
 

@@ -1,4 +1,4 @@
-"""Check 8 with demo data: the demo's two LAs go through a term (allocation, a decline with a full
+"""docs/checks.md#check-8 with demo data: the demo's two LAs go through a term (allocation, a decline with a full
 500-character reason, a reassignment, the chase job and the weekly digest) through the real services,
 with canary values in every plan column that no email may show. Every email the services queue
 passes the privacy guard, and none carries a canary."""

@@ -310,7 +310,7 @@ def test_a_claim_lasts_one_send_and_a_message_taken_over_meanwhile_is_skipped(en
     assert (message(engine, second).status, message(engine, second).claimed_by) == ("sending", "another-dispatcher")
 
 
-# --- Check 3: exclusive claims ----------------------------------------------------------------------
+# --- docs/checks.md#check-3: exclusive claims ------------------------------------------------------
 
 # SQLite always; PostgreSQL when the suite runs on it (CI's second pass), so both are raced in CI.
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])

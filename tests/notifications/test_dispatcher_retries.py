@@ -1,4 +1,4 @@
-"""Checks 4 and 6 through the real Graph transport (Microsoft played by fake_graph through
+"""docs/checks.md#check-4 and docs/checks.md#check-6 through the real Graph transport (Microsoft played by fake_graph through
 responses), on a clock that moves only when the dispatcher sleeps."""
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_a_400_is_a_permanent_failure_with_no_retry(engine, clock, graph, world)
 
 
 def test_a_message_that_keeps_failing_is_given_up_at_the_deadline_and_alerted(app, client, engine, clock, graph, world):
-    """Check 6: four hours of 503s (MAIL_GIVE_UP_HOURS), then technical_failure and an alert that
+    """docs/checks.md#check-6: four hours of 503s (MAIL_GIVE_UP_HOURS), then technical_failure and an alert that
     the LA's coordinators see; nothing is left queued, retrying or sending, not even a message a
     dead dispatcher had claimed."""
     fake, settings = graph

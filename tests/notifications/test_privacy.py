@@ -1,4 +1,4 @@
-"""The privacy guard (check 8): canary personal data put into every allowed text field is caught,
+"""The privacy guard (docs/checks.md#check-8): canary personal data put into every allowed text field is caught,
 and a violation never repeats what it found."""
 
 from __future__ import annotations

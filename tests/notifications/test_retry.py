@@ -1,4 +1,4 @@
-"""The retry policy (checks 4 and 5): what is worth retrying, and when."""
+"""The retry policy (docs/checks.md#check-4 and docs/checks.md#check-5): what is worth retrying, and when."""
 
 from __future__ import annotations
 

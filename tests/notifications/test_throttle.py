@@ -1,4 +1,4 @@
-"""Check 5: the mailbox's limits, shared through the database, on a clock that moves only when a
+"""docs/checks.md#check-5: the mailbox's limits, shared through the database, on a clock that moves only when a
 dispatcher sleeps (time-machine), so a minute of sending takes no time at all."""
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ def test_the_embedded_scheduler_refuses_gunicorn_workers_and_the_reloaders_child
 
 def test_the_retention_purge_also_runs_a_minute_after_the_scheduler_starts(app):
     """A new installation, or a machine that was off at 02:30, must not wait a day for the purge
-    (check 19 alerts when it has not succeeded for 48 hours)."""
+    (docs/checks.md#check-19 alerts when it has not succeeded for 48 hours)."""
     scheduler = SchedulerRunner(app, BackgroundScheduler).scheduler
     scheduler.start(paused=True)
     try:

@@ -1,4 +1,4 @@
-"""Check 13: every route x every role x own LA / other LA, against a table written by hand.
+"""docs/checks.md#check-13: every route x every role x own LA / other LA, against a table written by hand.
 
 A route that is not in ROUTES fails the test, so nobody can add a view without deciding who may
 use it. The rule the test expects is the table's, not the code's: a rule changed by mistake in

@@ -1,4 +1,4 @@
-"""Check 15: headers on every kind of response."""
+"""docs/checks.md#check-15: headers on every kind of response."""
 
 import re
 

@@ -1,6 +1,6 @@
 """What every mail transport offers the dispatcher, and how it reports failure.
 
-The draft-id handshake (crash safety, check 1). For each outbox row the dispatcher calls
+The draft-id handshake (crash safety, docs/checks.md#check-1). For each outbox row the dispatcher calls
 
     receipt = transport.send(email, on_draft_created=record_draft_id)
 
