@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, literal, select, union_all
 
-from audit_workflow.audits.models import Audit, FrameworkVersion, SectionJudgement
+from audit_workflow.audits.models import Audit, SectionJudgement
+from audit_workflow.framework.models import FrameworkVersion
 from audit_workflow.auth.models import User
 from audit_workflow.authorities.models import LocalAuthority
 from audit_workflow.cycles.models import Assignment, AuditCycle, CyclePlan

@@ -25,6 +25,7 @@ from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3  # heartbeat every second
+STOP_SECONDS = 60
 
 # A scheduler process whose one job, every 0.2 s, records which process ran it.
 HARNESS = """
@@ -149,7 +150,9 @@ def test_serve_embeds_the_scheduler_and_hands_the_lease_over_on_sigterm(app, dat
         assert holder.split(":")[1] == str(process.pid)
         assert wait_for(lambda: scheduler_health(port), 20, "the server to answer")["lease_holder"] == holder
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0, process.stderr.read()
+        # The stop waits for jobs under way: on taking the lease the catch-up runs every job that
+        # never ran, which on a busy machine takes more than a few seconds. What counts is a clean exit.
+        assert process.wait(timeout=STOP_SECONDS) == 0, process.stderr.read()
         assert fresh_lease(db).expires_at <= utcnow()
     finally:
         if process.poll() is None:
@@ -164,7 +167,9 @@ def test_the_scheduler_command_takes_the_lease_and_releases_it_on_sigterm(app, d
         holder = wait_for(lambda: fresh_lease(db), 20, "the scheduler to take the lease").holder
         assert holder.split(":")[1] == str(process.pid)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0, process.stderr.read()
+        # The stop waits for jobs under way: on taking the lease the catch-up runs every job that
+        # never ran, which on a busy machine takes more than a few seconds. What counts is a clean exit.
+        assert process.wait(timeout=STOP_SECONDS) == 0, process.stderr.read()
         assert fresh_lease(db).expires_at <= utcnow()
     finally:
         if process.poll() is None:
