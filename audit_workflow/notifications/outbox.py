@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -77,3 +78,50 @@ def queue_message(
             )
         )
     return inserted and not violations
+
+
+@dataclass(frozen=True)
+class MessageToQueue:
+    """One email for queue_messages(): what queue_message() takes, as a value."""
+
+    kind: str
+    to: list[str]
+    context: Mapping[str, Any]
+    key: str
+    la_id: uuid.UUID | None
+    assignment_id: uuid.UUID | None = None
+
+
+def queue_messages(session: Session, messages: list[MessageToQueue]) -> set[str]:
+    """Queue many emails in the caller's transaction with one multi-row INSERT ... ON CONFLICT DO
+    NOTHING: one statement instead of one per message, which was a third of a chase tick's cost
+    (benchmarks: tick). Each message is still rendered and checked by the privacy guard on its own,
+    and a blocked one is recorded and alerted exactly as queue_message() does. The keys of the
+    messages queued now to be sent (not those already queued, nor those blocked)."""
+    if not messages:
+        return set()
+    now = utcnow()
+    rows, blocked = [], {}
+    for message in messages:
+        rendered = render_message(message.kind, message.context)
+        violations = check_message(rendered, message.context)
+        row = {"id": uuid.uuid4(), "la_id": message.la_id, "idempotency_key": message.key, "kind": message.kind,
+               "recipients": json.dumps(sorted(set(message.to))), "subject": rendered.subject,
+               "body_html": rendered.html, "body_text": rendered.text, "status": MessageStatus.QUEUED, "attempts": 0,
+               "next_attempt_at": now, "created_at": now, "assignment_id": message.assignment_id,
+               "last_error": None, "failed_at": None}  # every row has every column: one VALUES list
+        if violations:
+            blocked[message.key] = "; ".join(sorted({violation.rule for violation in violations}))
+            row.update(status=MessageStatus.BLOCKED, body_html="", body_text="",
+                       last_error=f"privacy guard: {blocked[message.key]}", failed_at=now)
+        rows.append(row)
+    statement = (_insert(session).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(OutboxMessage.id, OutboxMessage.idempotency_key, OutboxMessage.kind, OutboxMessage.la_id))
+    inserted = session.connection().execute(statement).all()
+    for message_id, key, kind, la_id in inserted:
+        if key in blocked:
+            session.add(Alert(
+                la_id=la_id, audience="admin", kind="message_blocked", outbox_message_id=message_id,
+                message=f"A {kind.replace('_', ' ')} email was blocked before sending because it looked like it contained personal data ({blocked[key]}).",
+            ))
+    return {key for _, key, _, _ in inserted if key not in blocked}
