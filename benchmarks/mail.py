@@ -4,8 +4,8 @@ answers at once, against a bare loop doing the same two calls per message with r
 crash safety needs and no more: a claim per CLAIM_BATCH messages (so no other dispatcher takes
 them), the draft id before the send (so a restart asks Graph what became of it instead of sending
 again), and the outcome after it (so it is not sent again): 2 + 1/CLAIM_BATCH commits a message.
-Then, with the per-mailbox cap set to a rate a short run can reach, the rate the mailbox actually saw as a share of the cap, and how many 429s it answered (it
-answers 429 to any send beyond the cap within 60 seconds, as Exchange Online does).
+Then, with the per-mailbox cap set to a rate a short run can reach, the rate the mailbox actually
+saw as a share of the cap, and how many 429s it answered (it answers 429 to any send beyond the cap within 60 seconds, as Exchange Online does).
 """
 
 from __future__ import annotations
