@@ -30,7 +30,7 @@ WORKLOADS = {
     "aggregations": (aggregations.measure, ("cycle_status", "dashboard_aggregations")),
     "import": (plan_import.measure, ("import",)),
     "mail": (mail.measure, ("mail_drain", "mail_rate_cap")),
-    "web": (web.measure, ("dashboard_web",)),
+    "web": (web.measure, ("dashboard_web", "dashboard_web_vs_constant")),
     "tick": (tick.measure, ("tick", "tick_10x_closed")),
 }
 

@@ -211,19 +211,25 @@ def _stop(server: subprocess.Popen) -> None:
 
 INSTANCE_PATH_VARIABLE = "AUDIT_WORKFLOW_BENCH_INSTANCE"
 BARE_PREFIX = "/bare"
+BARE_DASHBOARD_PREFIX = "/bare-dashboard"
 
 
 def benchmark_wsgi_app():
-    """What gunicorn serves: the application, and beside it under /bare a Flask app that answers a
-    fixed page with no session, database or template: the floor of the same server."""
+    """What gunicorn serves: the application, and beside it the floors of the same server: under
+    /bare a Flask app that answers a fixed page with no session, database or template, and under
+    /bare-dashboard the dashboard page's floor (dashboard_floor.py)."""
     from flask import Flask
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
     from audit_workflow import create_app
 
+    from .dashboard_floor import bare_dashboard_app
+
     bare = Flask("bare")
     bare.add_url_rule("/", "page", lambda: "<!DOCTYPE html><title>Bare</title><p>Bare Flask endpoint</p>")
-    return DispatcherMiddleware(create_app(instance_path=os.environ[INSTANCE_PATH_VARIABLE]), {BARE_PREFIX: bare})
+    app = create_app(instance_path=os.environ[INSTANCE_PATH_VARIABLE])
+    return DispatcherMiddleware(app, {
+        BARE_PREFIX: bare, BARE_DASHBOARD_PREFIX: bare_dashboard_app(app, os.environ["AUDIT_WORKFLOW_DATABASE_URL"])})
 
 
 @contextmanager
