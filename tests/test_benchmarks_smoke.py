@@ -19,6 +19,7 @@ EXTRA_FIELDS = {
     "cycle_status": {"open_cycles"},
     "dashboard_aggregations": {"open_cycles"},
     "import": {"rows", "peak_mb", "rows_per_s"},
+    "import_messy": {"rows", "rows_per_s"},
     "mail_drain": {"messages", "messages_per_s", "floor_commits_per_message"},
     "mail_rate_cap": {"cap_per_min", "achieved_per_min", "cap_share", "http_429"},
     "dashboard_web": {"rps", "bare_rps", "throughput_share", "p99_ms", "page_bytes", "bare_page_bytes"},
