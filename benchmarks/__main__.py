@@ -25,6 +25,7 @@ from . import aggregations, mail, messy_import, plan_import, tick, web
 from .data import COORDINATOR_PASSWORD, SCALES, Builder
 from .harness import Bench, log, run_workload, table, to_json
 
+# A workload is a module with measure(bench) -> list[Result] and one line here (its result names).
 # In this order: the tick runs last because its second half adds ten times the closed assignments.
 WORKLOADS = {
     "aggregations": (aggregations.measure, ("cycle_status", "dashboard_aggregations")),
