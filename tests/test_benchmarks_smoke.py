@@ -22,7 +22,7 @@ EXTRA_FIELDS = {
     "import_messy": {"rows", "rows_per_s"},
     "mail_drain": {"messages", "messages_per_s", "floor_commits_per_message"},
     "mail_rate_cap": {"cap_per_min", "achieved_per_min", "cap_share", "http_429"},
-    "dashboard_web": {"rps", "bare_rps", "throughput_share", "p99_ms", "page_bytes", "bare_page_bytes"},
+    "dashboard_web": {"rps", "bare_rps", "throughput_share", "p99_ms", "page_chars", "bare_page_chars"},
     "dashboard_web_vs_constant": {"rps", "constant_rps", "throughput_share"},
     "tick": {"candidate_rows", "queued", "closed_assignments"},
     "tick_10x_closed": {"candidate_rows", "queued", "closed_assignments"},
