@@ -93,7 +93,7 @@ def status_report(db: Session, cycle: AuditCycle, on: date | None = None) -> dic
         "cycle": str(cycle.id),
         "assignments": sum(by_status.values()),
         "by_status": {**by_status, OVERDUE: overdue},
-        "by_auditor": by_auditor,
+        "by_auditor": dict(sorted(by_auditor.items())),  # the same order on every database
     }
 
 
