@@ -21,7 +21,7 @@ from audit_workflow.auth.passwords import hash_password
 from audit_workflow.config import load_settings
 from audit_workflow.db import make_engine
 
-from . import aggregations, mail, messy_import, plan_import, tick, web
+from . import aggregations, mail, messy_import, plan_import, questionnaire, tick, web
 from .data import COORDINATOR_PASSWORD, SCALES, Builder
 from .harness import Bench, log, run_workload, table, to_json
 
@@ -33,6 +33,7 @@ WORKLOADS = {
     "messy_import": (messy_import.measure, ("import_messy",)),
     "mail": (mail.measure, ("mail_drain", "mail_rate_cap")),
     "web": (web.measure, ("dashboard_web", "dashboard_web_vs_constant")),
+    "questionnaire": (questionnaire.measure, ("questionnaire_web",)),
     "tick": (tick.measure, ("tick", "tick_10x_closed")),
 }
 

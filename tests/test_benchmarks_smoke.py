@@ -24,6 +24,7 @@ EXTRA_FIELDS = {
     "mail_rate_cap": {"cap_per_min", "achieved_per_min", "cap_share", "http_429"},
     "dashboard_web": {"rps", "bare_rps", "throughput_share", "p99_ms", "page_chars", "bare_page_chars"},
     "dashboard_web_vs_constant": {"rps", "constant_rps", "throughput_share"},
+    "questionnaire_web": {"rps", "bare_rps", "throughput_share", "p99_ms", "refused"},
     "tick": {"candidate_rows", "queued", "closed_assignments"},
     "tick_10x_closed": {"candidate_rows", "queued", "closed_assignments"},
 }
