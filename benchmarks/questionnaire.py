@@ -24,7 +24,7 @@ from audit_workflow.feedback.models import FeedbackInvitation, FeedbackLink, Lin
 from audit_workflow.feedback.rules import new_token, token_hash
 
 from .harness import Bench, Check, Result, Skip, log
-from .servers import BARE_FORM_PREFIX, LOOPBACK, LoadResult, gunicorn
+from .servers import BARE_FORM_PREFIX, LOOPBACK, LoadResult, gunicorn, in_threads
 
 GOAL_THROUGHPUT_SHARE = 0.7
 GOAL_P99_SECONDS = 0.1
@@ -119,19 +119,14 @@ def _load(base_url: str, seconds: float, step) -> LoadResult:
         except BaseException as error:  # reported below, in the measuring thread
             errors.append(error)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=run, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    elapsed = in_threads(run, clients)
     if errors:
         raise errors[0]
     latencies = [latency for client in clients for latency in client.latencies]
     refused = [reason for client in clients for reason in client.refused]
     if refused:
         log(f"    {len(refused)} refused, e.g. {refused[0]}")
-    return LoadResult(len(latencies), len(refused), time.perf_counter() - started, latencies)
+    return LoadResult(len(latencies), len(refused), elapsed, latencies)
 
 
 def measure(bench: Bench) -> list[Result]:
