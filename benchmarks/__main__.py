@@ -21,16 +21,19 @@ from audit_workflow.auth.passwords import hash_password
 from audit_workflow.config import load_settings
 from audit_workflow.db import make_engine
 
-from . import aggregations, cycle_report, mail, plan_import, reports, tick, web
+from . import aggregations, cycle_report, mail, messy_import, plan_import, questionnaire, reports, tick, web
 from .data import COORDINATOR_PASSWORD, SCALES, Builder
 from .harness import Bench, log, run_workload, table, to_json
 
+# A workload is a module with measure(bench) -> list[Result] and one line here (its result names).
 # In this order: the tick runs last because its second half adds ten times the closed assignments.
 WORKLOADS = {
     "aggregations": (aggregations.measure, ("cycle_status", "dashboard_aggregations")),
     "import": (plan_import.measure, ("import",)),
+    "messy_import": (messy_import.measure, ("import_messy",)),
     "mail": (mail.measure, ("mail_drain", "mail_rate_cap")),
-    "web": (web.measure, ("dashboard_web",)),
+    "web": (web.measure, ("dashboard_web", "dashboard_web_vs_constant")),
+    "questionnaire": (questionnaire.measure, ("questionnaire_web",)),
     "tick": (tick.measure, ("tick", "tick_10x_closed")),
     # After the tick, whose count of closed assignments its own LA (with a closed cycle) would change.
     "cycle_report": (cycle_report.measure, ("cycle_report_pptx", "cycle_report_pdf", "cycle_report_xlsx")),

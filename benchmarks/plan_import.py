@@ -52,12 +52,13 @@ def _bare_insert(engine, la_id: uuid.UUID, data: bytes) -> None:
             for system_id, stage, setting, setting_type, need, kind, team in reader))
 
 
-class _NewAuthorities:
+class NewAuthorities:
     """Each repetition imports into a new, empty LA. Emptying one instead would mean deleting its
     plans, which is slow for a reason of its own (see docs/performance.md: unindexed foreign keys)."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, prefix: str = "I"):
         self.engine = engine
+        self.prefix = prefix  # of the LAs' codes, which are unique
         self.created = 0
         self.id: uuid.UUID | None = None
 
@@ -66,14 +67,15 @@ class _NewAuthorities:
         self.created += 1
         with self.engine.begin() as connection:
             connection.execute(insert(LocalAuthority.__table__), [{
-                "id": self.id, "code": f"I{self.created:02d}", "name": f"Import LA {self.created}",
+                "id": self.id, "code": f"{self.prefix}{self.created:02d}",
+                "name": f"Import LA {self.prefix}{self.created}",
                 "region": "E12000008", "created_at": NOW - timedelta(days=1)}])
 
 
 def measure(bench: Bench) -> list[Result]:
     engine = bench.engine
     data = register_csv(bench.scale.import_rows)
-    new_la = _NewAuthorities(engine)
+    new_la = NewAuthorities(engine)
 
     def ours() -> None:
         with session_scope(engine) as db:

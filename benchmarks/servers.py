@@ -10,11 +10,13 @@ for the interpreter lock and slow both sides by an amount that has nothing to do
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
 import http.client
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import ssl
@@ -211,19 +213,53 @@ def _stop(server: subprocess.Popen) -> None:
 
 INSTANCE_PATH_VARIABLE = "AUDIT_WORKFLOW_BENCH_INSTANCE"
 BARE_PREFIX = "/bare"
+BARE_DASHBOARD_PREFIX = "/bare-dashboard"
+BARE_FORM_PREFIX = "/bare-form"
+ANSWERS = ("strongly_agree", "agree", "neither", "disagree", "strongly_disagree", "dont_know")
+BARE_FORM = """<!DOCTYPE html><title>Bare form</title><form method="post">
+<input type="hidden" name="csrf_token" value="{{ token }}">
+{% for value in answers %}<input type="radio" name="answer" value="{{ value }}">{{ value }}{% endfor %}
+<button>Continue</button></form>"""
 
 
 def benchmark_wsgi_app():
-    """What gunicorn serves: the application, and beside it under /bare a Flask app that answers a
-    fixed page with no session, database or template: the floor of the same server."""
+    """What gunicorn serves: the application, and beside it the floors of the same server: under
+    /bare a Flask app that answers a fixed page with no session, database or template, and under
+    /bare-dashboard the dashboard page's floor (dashboard_floor.py)."""
     from flask import Flask
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
     from audit_workflow import create_app
 
+    from .dashboard_floor import bare_dashboard_app
+
+    from audit_workflow.feedback import views as feedback_views
+
     bare = Flask("bare")
     bare.add_url_rule("/", "page", lambda: "<!DOCTYPE html><title>Bare</title><p>Bare Flask endpoint</p>")
-    return DispatcherMiddleware(create_app(instance_path=os.environ[INSTANCE_PATH_VARIABLE]), {BARE_PREFIX: bare})
+    app = create_app(instance_path=os.environ[INSTANCE_PATH_VARIABLE])
+    # Every benchmark client comes from loopback: lift the questionnaire's per-address limit.
+    feedback_views.PER_ADDRESS = dataclasses.replace(feedback_views.PER_ADDRESS, requests=10**9)
+    return DispatcherMiddleware(app, {
+        BARE_PREFIX: bare, BARE_DASHBOARD_PREFIX: bare_dashboard_app(app, os.environ["AUDIT_WORKFLOW_DATABASE_URL"]),
+        BARE_FORM_PREFIX: _bare_form_app()})
+
+
+def _bare_form_app():
+    """The questionnaire's floor: a form rendered with plain Jinja, read on POST, then a redirect."""
+    from flask import Flask, redirect, render_template_string, request
+
+    bare = Flask("bare_form")
+
+    @bare.route("/", methods=["GET", "POST"])
+    def form():
+        if request.method == "POST":
+            if request.form.get("answer") not in ANSWERS or not request.form.get("csrf_token"):
+                return "Choose one of the answers", 400
+            return redirect(BARE_FORM_PREFIX + "/")
+        return render_template_string(BARE_FORM, token=secrets.token_urlsafe(32), answers=ANSWERS)
+
+    return bare
 
 
 @contextmanager
@@ -306,13 +342,19 @@ def load(port: int, path: str, client_headers: list[dict[str, str]], seconds: fl
             latencies.extend(mine)
             failures[0] += failed
 
+    elapsed = in_threads(client, client_headers)
+    return LoadResult(len(latencies), failures[0], elapsed, latencies)
+
+
+def in_threads(target, arguments: list) -> float:
+    """Call target(argument) for each argument, each in a thread of its own, all at once; the seconds taken."""
     started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(headers,)) for headers in client_headers]
+    threads = [threading.Thread(target=target, args=(argument,)) for argument in arguments]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return LoadResult(len(latencies), failures[0], time.perf_counter() - started, latencies)
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["graph"]:

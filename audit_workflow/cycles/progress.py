@@ -73,13 +73,30 @@ def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> Cy
 
 def status_report(db: Session, cycle: AuditCycle, on: date | None = None) -> dict:
     """The `cycle status --json` document: by_status counts each assignment once by stored status,
-    plus "overdue" for the active ones past due; by_auditor counts the plans each auditor holds."""
-    progress = cycle_progress(db, cycle, on)
+    plus "overdue" for the active ones past due; by_auditor counts the plans each auditor holds.
+
+    One GROUP BY (auditor, status, overdue) gives all three: the CLI runs it for every open cycle
+    in the country, where three queries a cycle cost twice the one (benchmarks: cycle_status)."""
+    is_overdue = case((_overdue(on or today()), 1), else_=0).label("is_overdue")
+    rows = db.exec(
+        select(User.email, Assignment.status, is_overdue, func.count())
+        .join(User, User.id == Assignment.auditor_id)
+        .where(Assignment.cycle_id == cycle.id)
+        .group_by(User.email, Assignment.status, is_overdue)
+    ).all()
+    by_status: dict[str, int] = {}
+    by_auditor: dict[str, int] = {}
+    overdue = 0
+    for email, status, late, count in rows:
+        by_status[status] = by_status.get(status, 0) + count
+        overdue += late * count
+        # Every auditor with an assignment is listed, if only with declines.
+        by_auditor[email] = by_auditor.get(email, 0) + (count if status in HELD_STATUSES else 0)
     return {
         "cycle": str(cycle.id),
-        "assignments": progress.total,
-        "by_status": {**progress.by_status, OVERDUE: progress.overdue},
-        "by_auditor": {auditor.email: auditor.assigned for auditor in progress.by_auditor},
+        "assignments": sum(by_status.values()),
+        "by_status": {**by_status, OVERDUE: overdue},
+        "by_auditor": dict(sorted(by_auditor.items())),  # the same order on every database
     }
 
 

@@ -14,7 +14,7 @@ from audit_workflow.cycles.models import AssignmentStatus
 from audit_workflow.notifications.catalogue import sample_context
 from audit_workflow.notifications.dispatcher import dispatch_due
 from audit_workflow.notifications.models import Alert, MailSendSlot, MessageStatus, OutboxMessage
-from audit_workflow.notifications.outbox import queue_message
+from audit_workflow.notifications.outbox import MessageToQueue, queue_message, queue_messages
 from audit_workflow.notifications.service import (
     OutboxActionRefused,
     cancel_message,
@@ -84,6 +84,28 @@ def test_the_blocked_alert_reads_as_english(db, world, kind, opening):
     context["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
     queue_message(db, kind=kind, to=[AUDITOR], context=context, key="k:1", la_id=world.las["own"].id)
     assert db.exec(select(Alert)).one().message.startswith(opening)
+
+
+def test_a_batch_is_queued_in_one_go_each_key_once_each_message_guarded(db, world):
+    la_id = world.las["own"].id
+    queue_message(db, kind="reminder", to=[AUDITOR], context=sample_context("reminder"), key="k:1", la_id=la_id)
+    personal = sample_context("overdue")
+    personal["recipient"]["display_name"] = "Priya Shah re child DOB 03/04/2015"
+    batch = [MessageToQueue("reminder", [AUDITOR], sample_context("reminder"), "k:1", la_id),  # already queued
+             MessageToQueue("due_today", [AUDITOR, AUDITOR], sample_context("due_today"), "k:2", la_id),
+             MessageToQueue("overdue", [AUDITOR], personal, "k:3", la_id)]
+
+    assert queue_messages(db, batch) == {"k:2"}
+    assert queue_messages(db, batch) == set()  # a rerun adds nothing
+    db.commit()
+
+    by_key = {message.idempotency_key: message for message in db.exec(select(OutboxMessage)).all()}
+    assert {key: message.status for key, message in by_key.items()} == {"k:1": "queued", "k:2": "queued", "k:3": "blocked"}
+    assert json.loads(by_key["k:2"].recipients) == [AUDITOR]
+    assert by_key["k:2"].subject.startswith("Due today")
+    assert (by_key["k:3"].body_text, by_key["k:3"].last_error) == ("", "privacy guard: date_of_birth")
+    [alert] = db.exec(select(Alert)).all()
+    assert (alert.kind, alert.outbox_message_id) == ("message_blocked", by_key["k:3"].id)
 
 
 # --- Retention --------------------------------------------------------------------------------------
