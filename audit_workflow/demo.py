@@ -268,7 +268,7 @@ def demo_accounts() -> list[dict[str, str]]:
     """The accounts shown on the sign-in page in demo mode: one of each role in each demo LA."""
     accounts = []
     for demo in DEMO_AUTHORITIES:
-        for role in ("coordinator", "auditor", "manager", "admin"):
+        for role in ("coordinator", "auditor", "manager", "admin", "volunteer"):  # the volunteer comes from feedback/demo.py
             accounts.append({"email": _email(role, 1, demo), "description": f"{role} at {demo.name}"})
     return accounts
 

@@ -6,6 +6,7 @@ from audit_workflow.audits.models import Audit, AuditStatus
 from audit_workflow.auth.models import User
 from audit_workflow.authorities.models import LocalAuthority
 from audit_workflow.cycles.models import AuditCycle, CycleStatus
+from audit_workflow.demo import demo_accounts
 from audit_workflow.plans.models import Plan
 from audit_workflow.plans.reference import NATIONAL_NEED_MIX
 
@@ -24,6 +25,12 @@ def test_demo_loads_the_promised_data_once(app, runner, db):
     assert counts["LocalAuthority"] == 6 and counts["Plan"] == 1800 and 66 <= counts["User"] <= 70
     assert len({la.region for la in db.exec(select(LocalAuthority)).all()}) == 6
     assert all(la.benchmark_opt_in for la in db.exec(select(LocalAuthority)).all())
+    # Every account the sign-in page lists exists, and every role people sign in with is listed.
+    listed = {account["email"] for account in demo_accounts()}
+    users = db.exec(select(User).where(User.email.in_(listed))).all()
+    assert len(users) == len(listed)
+    shown_las = {user.la_id for user in users}
+    assert {user.roles for user in users} == {user.roles for user in db.exec(select(User).where(User.la_id.in_(shown_las))).all()}
 
     statuses = sorted(cycle.status for cycle in db.exec(select(AuditCycle)).all())
     assert statuses == [CycleStatus.CLOSED] * 8 + [CycleStatus.OPEN] * 2
@@ -45,3 +52,4 @@ def test_sign_in_page_shows_demo_accounts_only_in_demo_mode(app, client):
     app.config["DEMO_MODE"] = True
     page = client.get("/sign-in").get_data(as_text=True)
     assert "Demo accounts" in page and "coordinator1@nm.demo.example" in page
+    assert "volunteer1@nm.demo.example" in page

@@ -44,6 +44,13 @@ def test_the_coordinator_assigns_and_closes_an_action(client, db, world, action)
     assert "The plan has been amended" in page  # a re-audit action
 
 
+def test_the_action_page_links_to_the_plans_record(client, db, world, action):
+    sign_in(client, world.user("coordinator"))
+    page = client.get(f"/actions/{action.id}").get_data(as_text=True)
+    assert f'<a class="govuk-link" href="/plans/{action.plan_id}/record">NM-100123’s record</a>' in page
+    assert "&lt;a" not in page
+
+
 def test_refusals_are_shown_on_the_form_with_a_400(client, db, world, action):
     sign_in(client, world.user("coordinator"))
     show = f"/actions/{action.id}"

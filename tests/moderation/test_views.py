@@ -88,6 +88,14 @@ def test_the_statistics_page_shows_kappa_and_alpha_with_intervals(client, sign_i
     assert across.status_code == 200 and "All moderated cycles" in across.get_data(as_text=True)
 
 
+def test_the_statistics_page_without_pairs_says_so_in_words(client, sign_in_as, submitted):
+    cycle, _, _ = submitted
+    sign_in_as("manager")
+    page = client.get(f"/moderation/cycles/{cycle.id}/statistics").get_data(as_text=True)
+    cell = re.search(r'data-testid="kappa">(.*?)</dd>', page, re.S).group(1)
+    assert "too few pairs to say" in cell and "None" not in cell, cell
+
+
 def test_the_comparison_shows_both_audits_and_the_criteria_ticked_differently(client, sign_in_as, db, moderated):  # noqa: F811
     pair = next(pair for pair in service.pairs_for(db, [moderated]) if pair.first.overall != pair.second.overall)
     sign_in_as("manager")

@@ -95,6 +95,12 @@ def test_the_trail_page_is_for_admins_of_the_la_only(client, db, world, weak_aud
     assert client.get("/trail?system_id=NM-100123").status_code == 403
 
 
+def test_the_trail_page_shows_the_command_as_code_not_markdown(client, world):
+    sign_in(client, world.user("admin"))
+    page = client.get("/trail").get_data(as_text=True)
+    assert "<code>audit-workflow trail --system-id X --la CODE --json</code>" in page and "`" not in page
+
+
 def test_the_purge_deletes_only_what_is_past_retention(app, db, world):
     now = utcnow()
     db.add_all([AccessEvent(action="read", system_id="OLD", at=now - timedelta(days=731)),
