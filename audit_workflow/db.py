@@ -8,7 +8,8 @@ from typing import Iterator
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, create_engine
 
 ENGINE_KEY = "audit_workflow.engine"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # they never write
@@ -98,3 +99,9 @@ def session_scope(engine: Engine, *, immediate: bool = False) -> Iterator[Sessio
         except BaseException:
             session.rollback()
             raise
+
+
+def dialect_insert(db: Session, model: type[SQLModel]):
+    """An INSERT that can say ON CONFLICT, for whichever of PostgreSQL and SQLite is in use."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model.__table__)

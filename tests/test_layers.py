@@ -97,3 +97,40 @@ def test_the_rules_catch_a_violation(tmp_path, monkeypatch):
 
     assert impurities(graph, "layered.alpha.rules") == ["layered.alpha.rules -> layered.beta.helpers -> flask"]
     assert views_imported_across_areas(graph, "layered") == ["layered.alpha.views -> layered.beta.views"]
+
+
+def test_the_scheduler_rule_catches_a_crossing(tmp_path, monkeypatch):
+    package = tmp_path / "timed"
+    for folder in (package, package / "alpha", package / "scheduler"):
+        folder.mkdir(exist_ok=True)
+        (folder / "__init__.py").write_text("")
+    (package / "alpha" / "models.py").write_text("")
+    (package / "alpha" / "jobs.py").write_text("from ..scheduler import runner\n")
+    (package / "scheduler" / "runner.py").write_text("from ..alpha import models\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph("timed")
+    assert scheduler_crossings(graph, "timed") == ["timed.alpha.jobs -> timed.scheduler.runner",
+                                                  "timed.scheduler.runner -> timed.alpha.models"]
+
+
+def scheduler_crossings(graph: grimp.ImportGraph, package: str) -> list[str]:
+    """An area importing the scheduler, or the scheduler importing an area's models: the scheduler
+    finds each area's jobs through its job table ("module:function" strings), and an area's jobs
+    need nothing of the scheduler. (Roles, from auth.models, guard its admin page; the app's
+    composition modules at the top of the package, such as cli.py, may start it.)"""
+    scheduler = f"{package}.scheduler"
+    crossings = []
+    for importer in graph.modules:
+        if not importer.startswith(f"{package}.") or importer.count(".") < 2:
+            continue
+        for imported in graph.find_modules_directly_imported_by(importer):
+            from_scheduler, to_scheduler = importer.startswith(scheduler), imported.startswith(scheduler)
+            if to_scheduler and not from_scheduler:
+                crossings.append(f"{importer} -> {imported}")
+            if from_scheduler and not to_scheduler and imported.endswith(".models") and imported != f"{package}.auth.models":
+                crossings.append(f"{importer} -> {imported}")
+    return sorted(crossings)
+
+
+def test_the_scheduler_and_the_areas_do_not_import_each_other(graph):
+    assert scheduler_crossings(graph, PACKAGE) == []

@@ -26,11 +26,10 @@ from ..authorities.models import LocalAuthority
 from ..clock import ENGLAND, today as england_today, utcnow
 from ..cycles.chase_rules import ReminderPolicy, Stage, latest_auditor_chase
 from ..cycles.working_days import working_calendar
-from ..db import session_scope
+from ..db import dialect_insert, session_scope
 from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
 from ..outcome import JobOutcome
-from ..scheduler.models import dialect_insert
 from ..workdays import BeyondHolidayData
 from . import rules, service
 from .kinds import ActionStatus

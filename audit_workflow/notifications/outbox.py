@@ -13,19 +13,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..clock import utcnow
+from ..db import dialect_insert
 from .catalogue import message_kind, render_message
 from .models import Alert, MessageStatus, OutboxMessage
 from .privacy import check_message
-
-
-def _insert(session: Session):
-    dialect = session.get_bind().dialect.name
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(OutboxMessage)
 
 
 def queue_message(
@@ -93,7 +87,7 @@ def queue_messages(session: Session, messages: list[MessageToQueue]) -> set[str]
             row.update(status=MessageStatus.BLOCKED, body_html="", body_text="",
                        last_error=f"privacy guard: {blocked[message.key]}", failed_at=now)
         rows.append(row)
-    statement = (_insert(session).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    statement = (dialect_insert(session, OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
                  .returning(OutboxMessage.id, OutboxMessage.idempotency_key, OutboxMessage.kind, OutboxMessage.la_id))
     # RETURNING, not rowcount: through the ORM, PostgreSQL's driver reports a rowcount of -1 here.
     inserted = session.connection().execute(statement).all()

@@ -19,9 +19,9 @@ from typing import Any, Callable, Mapping
 from sqlalchemy.engine import Engine
 
 from ..clock import ENGLAND, utcnow
-from ..db import describe_error, session_scope
+from ..db import describe_error, dialect_insert, session_scope
 from ..outcome import JobOutcome
-from .models import JobRun, RunStatus, dialect_insert
+from .models import JobRun, RunStatus
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..clock import utcnow
-from ..db import session_scope
-from .models import SchedulerLease, dialect_insert
+from ..db import dialect_insert, session_scope
+from .models import SchedulerLease
 
 SCHEDULER_LEASE = "scheduler"
 

@@ -7,8 +7,7 @@ row per job, and the lease's conditional UPDATE / INSERT needs a key every proce
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, SQLModel
 
 
 class SchedulerLease(SQLModel, table=True):
@@ -44,9 +43,3 @@ class JobRun(SQLModel, table=True):
     # Something an administrator must act on even though the run succeeded (holiday data ending).
     warning: str | None = Field(default=None, max_length=500)
     error: str | None = Field(default=None, max_length=1000)
-
-
-def dialect_insert(db: Session, model: type[SQLModel]):
-    """An INSERT that can say ON CONFLICT, for whichever of PostgreSQL and SQLite is in use."""
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model.__table__)

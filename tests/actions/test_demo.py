@@ -11,7 +11,8 @@ from audit_workflow.authorities.models import LocalAuthority
 from audit_workflow.demo import DEMO_AUTHORITIES
 
 
-def test_the_demo_has_actions_in_every_state_and_a_re_audit_done(runner, db):
+def test_the_demo_has_actions_in_every_state_and_a_re_audit_done(app, runner, db):
+    app.config["DEMO_MODE"] = True  # the demo loads only in demo mode
     assert runner.invoke(args=["demo"]).exit_code == 0
     # The two councils people sign in to (the reports demo adds small ones that only feed benchmarks).
     main_codes = [demo.code for demo in DEMO_AUTHORITIES]

@@ -8,7 +8,8 @@ from audit_workflow.reports.cycle_report.demo import DEMO_CONTEXT, DEMO_CYCLE
 from audit_workflow.reports.cycle_report.models import CycleReportText
 
 
-def test_the_demo_summer_cycles_report_has_every_part(runner, db):
+def test_the_demo_summer_cycles_report_has_every_part(app, runner, db):
+    app.config["DEMO_MODE"] = True  # the demo loads only in demo mode
     assert runner.invoke(args=["demo"]).exit_code == 0
     cycles = db.exec(select(AuditCycle).where(AuditCycle.name == DEMO_CYCLE)).all()
     texts = db.exec(select(CycleReportText)).all()
