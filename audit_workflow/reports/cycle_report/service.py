@@ -32,7 +32,7 @@ from ...framework.versions import active_framework
 from ...notifications.privacy import personal_data_in
 from ..aggregates import OVERALL, Distribution
 from ..filters import ReportFilter
-from . import parts
+from . import parts, summaries
 from .document import CycleReport, Part
 from .models import CycleReportJob, CycleReportText, ReportJobStatus
 from .pdf_writer import write_pdf
@@ -160,6 +160,9 @@ PART_BUILDERS: list[Callable[[ReportInputs], Part | None]] = [
     lambda inputs: parts.missed_part(inputs.results.missed),
     *(_focus(focus) for focus in parts.FOCUS_AREAS),
     _benchmark,
+    summaries.moderation_part,
+    summaries.feedback_part,
+    summaries.actions_part,
     lambda inputs: parts.context_part(inputs.texts),
 ]
 
