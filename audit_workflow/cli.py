@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlmodel import Session
 
 from .db import get_engine, session_scope
 
@@ -27,6 +30,17 @@ class BadInputExitsOne(click.Command):
 def fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+@contextmanager
+def transaction(*refused: type[Exception]) -> Iterator[Session]:
+    """A session committed at the end (session_scope); one of the refused errors ends the command with its
+    message and exit status 1, after the rollback."""
+    try:
+        with session_scope(get_engine()) as db:
+            yield db
+    except refused as error:
+        fail(str(error))
 
 
 db_cli = AppGroup("db", help="Database schema.")

@@ -29,10 +29,10 @@ from ..framework import Grade
 from ..framework.versions import framework_for_audit
 from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
-from ..notifications.privacy import personal_data_in
 from ..notifications.staff_mail import StaffMail
 from ..moderation.models import AgreedGrade
 from ..plans.models import Plan
+from ..typed_text import checked_text
 from ..workdays import BeyondHolidayData
 from . import rules
 from .board import ActionFacts, counts_by, rag_over_time
@@ -155,16 +155,7 @@ def audits_to_consider(db: Session, now: datetime) -> list[uuid.UUID]:
 
 
 def _text(value: str, field: str, what: str, limit: int) -> str:
-    cleaned = (value or "").strip()
-    if not cleaned:
-        raise ActionError(f"Enter {what}", field)
-    if len(cleaned) > limit:
-        raise ActionError(f"The {field.replace('_', ' ')} must be {limit} characters or fewer", field)
-    found = personal_data_in(cleaned)
-    if found:
-        raise ActionError(f"Remove {' and '.join(found)} from the {field.replace('_', ' ')}. This service must not hold a "
-                          "child's personal details.", field)
-    return cleaned
+    return checked_text(value, field, what, limit, ActionError)
 
 
 def _action_type(value: str) -> ActionType:

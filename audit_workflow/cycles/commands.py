@@ -5,17 +5,15 @@ stderr and exit status 1."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import date
-from typing import Iterator
 
 import click
 from flask.cli import AppGroup
 from sqlmodel import Session
 
 from ..authorities.service import AuthorityError, get_by_code
-from ..cli import BadInputExitsOne, fail
-from ..db import get_engine, session_scope
+from ..cli import BadInputExitsOne, fail, transaction
+from ..db import get_engine
 from ..notifications.staff_mail import StaffMail
 from ..workdays import BeyondHolidayData
 from . import allocating, auditor_pool, lifecycle, plan_sample, progress
@@ -25,13 +23,8 @@ from .guards import CycleError
 cycle_cli = AppGroup("cycle", help="Audit cycles: create, sample, choose auditors, allocate, track.")
 
 
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    try:
-        with session_scope(get_engine()) as db:
-            yield db
-    except (CycleError, AuthorityError) as error:
-        fail(str(error))
+def _transaction():
+    return transaction(CycleError, AuthorityError)
 
 
 def _day(value: str, option: str) -> date:

@@ -363,9 +363,7 @@ def open_link(db: Session, token: str, now: datetime) -> tuple[str, FeedbackVisi
     if link is None:
         raise LinkGone("unknown")
     invitation = db.get(FeedbackInvitation, link.invitation_id)
-    reason = _gone_reason(invitation, now) or ("expired" if link.expires_at <= now else None)
-    if reason:
-        raise LinkGone(reason, _la_name(db, invitation.la_id))
+    _refuse_if_gone(db, invitation, now, link.expires_at, "expired", invitation.la_id)
     return start_visit(db, invitation, link.purpose, now)
 
 
@@ -387,10 +385,16 @@ def find_visit(db: Session, token: str | None, now: datetime) -> FeedbackVisit:
     if visit is None:
         raise LinkGone("timed_out")
     invitation = db.get(FeedbackInvitation, visit.invitation_id)
-    reason = _gone_reason(invitation, now) or ("timed_out" if visit.expires_at <= now else None)
-    if reason:
-        raise LinkGone(reason, _la_name(db, visit.la_id))
+    _refuse_if_gone(db, invitation, now, visit.expires_at, "timed_out", visit.la_id)
     return visit
+
+
+def _refuse_if_gone(db: Session, invitation: FeedbackInvitation, now: datetime, expires_at: datetime, expired: str,
+                    la_id: uuid.UUID) -> None:
+    """Raise LinkGone when the invitation is gone (_gone_reason), or with the reason `expired` when expires_at has passed."""
+    reason = _gone_reason(invitation, now) or (expired if expires_at <= now else None)
+    if reason:
+        raise LinkGone(reason, _la_name(db, la_id))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ in logs of later pages or in a Referer header (docs/checks.md#check-11).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -260,6 +261,22 @@ def _overview(cycle: AuditCycle, settings_form=None, contact_form=None, upload_f
     ), status
 
 
+def _save_on_overview(cycle: AuditCycle, form: FlaskForm, form_name: str, saved: str, save: Callable[[], object],
+                      default_field: str | None = None):
+    """A coordinator's form on the cycle's feedback page: when it validates and save() is not refused, commit and
+    go back to the page; otherwise show the page again (400) with the form and the refusal on its field."""
+    if form.validate_on_submit():
+        try:
+            save()
+        except FeedbackError as error:
+            getattr(form, error.field or default_field).errors.append(str(error))
+        else:
+            get_session().commit()
+            flash(saved)
+            return redirect(url_for("feedback.cycle", cycle_id=cycle.id))
+    return _overview(cycle, **{form_name: form}, status=400)
+
+
 @bp.get("/cycles/<uuid:cycle_id>/feedback")
 @allow(*OVERSEERS)
 def cycle(cycle_id: uuid.UUID):
@@ -271,18 +288,9 @@ def cycle(cycle_id: uuid.UUID):
 def save_settings(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
     form = SettingsForm()
-    if form.validate_on_submit():
-        try:
-            service.save_settings(get_session(), cycle, FeedbackSettings(
-                tuple(form.respondent_types.data), form.invite_after_days.data, form.remind_after_days.data,
-                form.open_days.data))
-        except FeedbackError as error:
-            getattr(form, error.field).errors.append(str(error))
-        else:
-            get_session().commit()
-            flash("Feedback settings saved")
-            return redirect(url_for("feedback.cycle", cycle_id=cycle.id))
-    return _overview(cycle, settings_form=form, status=400)
+    return _save_on_overview(cycle, form, "settings_form", "Feedback settings saved", lambda: service.save_settings(
+        get_session(), cycle, FeedbackSettings(tuple(form.respondent_types.data), form.invite_after_days.data,
+                                               form.remind_after_days.data, form.open_days.data)))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/feedback/contacts")
@@ -290,17 +298,9 @@ def save_settings(cycle_id: uuid.UUID):
 def add_contact(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
     form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            service.add_contact(get_session(), cycle, form.system_id.data, form.respondent_type.data, form.email.data,
-                                form.mobile.data, require_user())
-        except FeedbackError as error:
-            getattr(form, error.field or "system_id").errors.append(str(error))
-        else:
-            get_session().commit()
-            flash("Contact added")
-            return redirect(url_for("feedback.cycle", cycle_id=cycle.id))
-    return _overview(cycle, contact_form=form, status=400)
+    return _save_on_overview(cycle, form, "contact_form", "Contact added", lambda: service.add_contact(
+        get_session(), cycle, form.system_id.data, form.respondent_type.data, form.email.data, form.mobile.data,
+        require_user()), default_field="system_id")
 
 
 @bp.post("/cycles/<uuid:cycle_id>/feedback/contacts/upload")

@@ -5,20 +5,17 @@ is one transaction; any refusal is one line on stderr and exit status 1."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from ..auth.models import User
-from ..cli import BadInputExitsOne, fail
+from ..cli import BadInputExitsOne, fail, transaction
 from ..cycles.guards import CycleError
 from ..cycles.lifecycle import get_cycle
-from ..db import get_engine, session_scope
 from . import service
 from .export import write_csv
 
@@ -26,13 +23,8 @@ moderation_cli = AppGroup("moderation", help="Moderation: blind second audits, a
 export_cli = AppGroup("export", help="Export data as files.")
 
 
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    try:
-        with session_scope(get_engine()) as db:
-            yield db
-    except (service.ModerationError, CycleError) as error:
-        fail(str(error))
+def _transaction():
+    return transaction(service.ModerationError, CycleError)
 
 
 @moderation_cli.command("sample", cls=BadInputExitsOne)

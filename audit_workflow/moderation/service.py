@@ -30,8 +30,8 @@ from ..framework.model import GRADES_BEST_FIRST, Grade
 from ..framework.versions import framework_for_audit
 from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
-from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
+from ..typed_text import checked_text
 from . import selection, statistics
 from .models import Adjudication, AgreedGrade, ModerationCycle, ModerationPick, Moderator, PickSource
 from .rules import flag_reasons
@@ -50,16 +50,7 @@ class ModerationError(ValueError):
 
 
 def _typed_text(text: str, field: str, limit: int, what: str) -> str:
-    cleaned = (text or "").strip()
-    if not cleaned:
-        raise ModerationError(f"Enter {what}", field)
-    if len(cleaned) > limit:
-        raise ModerationError(f"The {field} must be {limit} characters or fewer", field)
-    found = personal_data_in(cleaned)
-    if found:
-        raise ModerationError(f"Remove {' and '.join(found)} from the {field}. This service must not hold a child's "
-                              "personal details.", field)
-    return cleaned
+    return checked_text(text, field, what, limit, ModerationError)
 
 
 def _open(cycle: AuditCycle) -> None:

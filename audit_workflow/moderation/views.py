@@ -9,8 +9,12 @@ shows as hidden on every page here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, blind_to, load_owned, require_user
@@ -23,6 +27,8 @@ from . import service
 from .forms import AddPickForm, FindPlanForm, ModeratorsForm, RemovePickForm, SelectForm, adjudication_form, attach_error
 from .models import ModerationPick
 from .rules import grade_label
+
+T = TypeVar("T")
 
 bp = Blueprint("moderation", __name__, template_folder="templates")
 
@@ -134,15 +140,12 @@ def add_pick(cycle_id: uuid.UUID):
     db = get_session()
     form = AddPickForm()
     if form.validate_on_submit():
-        try:
-            outcome = service.add_pick(db, cycle, form.system_id.data, form.reason.data, require_user(), current_app.config)
-        except service.ModerationError as refusal:
-            db.rollback()
-            attach_error(form, refusal)
-        else:
-            db.commit()
-            flash(f"{form.system_id.data.strip()} added to the moderation sample: {outcome.summary()}.")
-            return redirect(url_for("moderation.cycle", cycle_id=cycle.id))
+        done = _save(db, form, lambda: service.add_pick(db, cycle, form.system_id.data, form.reason.data, require_user(),
+                                                        current_app.config),
+                     lambda outcome: f"{form.system_id.data.strip()} added to the moderation sample: {outcome.summary()}.",
+                     url_for("moderation.cycle", cycle_id=cycle.id))
+        if done:
+            return done
     return _cycle_page(cycle, form, status=400)
 
 
@@ -153,15 +156,11 @@ def remove_pick(pick_id: uuid.UUID):
     db = get_session()
     form = RemovePickForm()
     if form.validate_on_submit():
-        try:
-            service.remove_pick(db, pick, form.reason.data, require_user())
-        except service.ModerationError as refusal:
-            db.rollback()
-            attach_error(form, refusal)
-        else:
-            db.commit()
-            flash("Plan removed from the moderation sample.")
-            return redirect(url_for("moderation.cycle", cycle_id=pick.cycle_id))
+        done = _save(db, form, lambda: service.remove_pick(db, pick, form.reason.data, require_user()),
+                     lambda _: "Plan removed from the moderation sample.",
+                     url_for("moderation.cycle", cycle_id=pick.cycle_id))
+        if done:
+            return done
     return render_template("moderation/remove.html", form=form, pick=pick, plan=db.get(Plan, pick.plan_id),
                            cycle=db.get(AuditCycle, pick.cycle_id)), 400 if form.errors else 200
 
@@ -188,17 +187,26 @@ def adjudicate(pick_id: uuid.UUID):
     form = adjudication_form(pair.section_codes, prefill, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         agreed = {code: form[f"grade_{code}"].data for code in (*pair.section_codes, service.OVERALL)}
-        try:
-            service.adjudicate(db, pair, agreed, form.rationale.data, user)
-        except service.ModerationError as refusal:
-            db.rollback()
-            attach_error(form, refusal)
-        else:
-            db.commit()
-            flash(f"Agreed grades recorded for {pair.plan.system_id}.")
-            return redirect(back)
+        done = _save(db, form, lambda: service.adjudicate(db, pair, agreed, form.rationale.data, user),
+                     lambda _: f"Agreed grades recorded for {pair.plan.system_id}.", back)
+        if done:
+            return done
     return render_template("moderation/adjudicate.html", pair=pair, form=form, history=service.adjudications(db, pair),
                            back=back), 400 if form.errors else 200
+
+
+def _save(db: Session, form: FlaskForm, change: Callable[[], T], saved: Callable[[T], str], back: str):
+    """Make a change from a valid form: refused, roll back, put the refusal on the form and return None (the caller
+    shows the form again); otherwise commit, flash saved(its result) and return the redirect to back."""
+    try:
+        result = change()
+    except service.ModerationError as refusal:
+        db.rollback()
+        attach_error(form, refusal)
+        return None
+    db.commit()
+    flash(saved(result))
+    return redirect(back)
 
 
 def _refused(message: str, back_to: str):

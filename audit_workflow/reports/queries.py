@@ -40,6 +40,18 @@ def england_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ENGLAND)
 
 
+def _with_audit_details(query: Select, audit_id: ColumnElement) -> Select:
+    """Join a query from an audit id column to the audit, its assignment, plan, cycle and auditor (User)."""
+    return (
+        query
+        .join(Audit, Audit.id == audit_id)
+        .join(Assignment, Assignment.id == Audit.assignment_id)
+        .join(Plan, Plan.id == Assignment.plan_id)
+        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
+        .join(User, User.id == Assignment.auditor_id)
+    )
+
+
 def _scoped(query: Select, la_condition: ColumnElement, report_filter: ReportFilter) -> Select:
     """Limit a query over Audit to the submitted primary audits the filter selects."""
     query = (query.join(Assignment, Assignment.id == Audit.assignment_id).join(Plan, Plan.id == Assignment.plan_id)
@@ -166,17 +178,11 @@ def audits_behind(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, se
     """The audits counted in one figure: a section's (or the overall) grade, or a Good criterion
     missed in a graded section. By System ID; at most `limit`."""
     judgement = judgements(own_la(la_id), report_filter)
-    query = (
+    query = _with_audit_details(
         select(Audit.id, Plan.system_id, AuditCycle.name, Plan.key_stage, Plan.primary_need, Plan.setting_type,
                User.display_name, User.discipline, Audit.submitted_at, judgement.c.grade)
-        .select_from(judgement)
-        .join(Audit, Audit.id == judgement.c.audit_id)
-        .join(Assignment, Assignment.id == Audit.assignment_id)
-        .join(Plan, Plan.id == Assignment.plan_id)
-        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
-        .join(User, User.id == Assignment.auditor_id)
-        .where(judgement.c.section_code == section_code)
-    )
+        .select_from(judgement), judgement.c.audit_id
+    ).where(judgement.c.section_code == section_code)
     if grade == "good_or_better":
         query = query.where(col(judgement.c.grade).in_(GRADED[:2]))
     elif grade:
@@ -282,14 +288,10 @@ def audit_rows(db: Session, la_id: uuid.UUID, report_filter: ReportFilter) -> It
             pivot.append(func.max(case((judgement.c.section_code == code, judgement.c.ticked))).label(f"ticked_{code}"))
     per_audit = select(*pivot).group_by(judgement.c.audit_id).subquery("per_audit")
     query = (
-        select(Audit.id, AuditCycle.name, Plan.system_id, Plan.key_stage, Plan.primary_need, Plan.setting_type,
-               Plan.plan_type, User.discipline, Audit.submitted_at, *list(per_audit.c)[1:])
-        .select_from(per_audit)
-        .join(Audit, Audit.id == per_audit.c.audit_id)
-        .join(Assignment, Assignment.id == Audit.assignment_id)
-        .join(Plan, Plan.id == Assignment.plan_id)
-        .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
-        .join(User, User.id == Assignment.auditor_id)
+        _with_audit_details(
+            select(Audit.id, AuditCycle.name, Plan.system_id, Plan.key_stage, Plan.primary_need, Plan.setting_type,
+                   Plan.plan_type, User.discipline, Audit.submitted_at, *list(per_audit.c)[1:])
+            .select_from(per_audit), per_audit.c.audit_id)
         .order_by(Plan.system_id, Audit.submitted_at)
         .execution_options(yield_per=EXPORT_BATCH)
     )
