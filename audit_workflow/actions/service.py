@@ -30,6 +30,7 @@ from ..framework.versions import framework_for_audit
 from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
 from ..notifications.staff_mail import StaffMail
+from ..feedback.models import FeedbackInvitation, FeedbackResponse
 from ..moderation.models import AgreedGrade
 from ..plans.models import Plan
 from ..typed_text import checked_text
@@ -551,16 +552,33 @@ class AuditOnRecord:
     auditor_name: str
     cycle_name: str
     audit: Audit | None
+    agreed_grade: str | None = None  # the overall grade moderation's adjudication agreed, if any
 
 
 def audits_of_plan(db: Session, plan: Plan) -> list[AuditOnRecord]:
     """Every assignment of the plan (first audits, moderation, re-audits), oldest first, with its audit."""
     rows = db.exec(
-        select(Assignment, User.display_name, AuditCycle.name, Audit)
+        select(Assignment, User.display_name, AuditCycle.name, Audit, AgreedGrade.grade)
         .join(User, User.id == Assignment.auditor_id)
         .join(AuditCycle, AuditCycle.id == Assignment.cycle_id)
         .outerjoin(Audit, Audit.assignment_id == Assignment.id)
+        .outerjoin(AgreedGrade, (AgreedGrade.audit_id == Audit.id) & (AgreedGrade.section_code == "overall"))
         .where(Assignment.plan_id == plan.id)
         .order_by(Assignment.assigned_at, Assignment.id)
     ).all()
     return [AuditOnRecord(*row) for row in rows]
+
+
+def feedback_of_plan(db: Session, plan: Plan) -> list[tuple[str, str, int, int]]:
+    """(cycle, respondent type, asked, answered) for the plan: how many were asked about it and how
+    many answered, never what they answered (a plan's few answers would identify the family)."""
+    asked = db.exec(
+        select(AuditCycle.name, FeedbackInvitation.respondent_type, func.count(FeedbackInvitation.id),
+               func.count(FeedbackResponse.id))
+        .join(AuditCycle, AuditCycle.id == FeedbackInvitation.cycle_id)
+        .outerjoin(FeedbackResponse, FeedbackResponse.invitation_id == FeedbackInvitation.id)
+        .where(FeedbackInvitation.plan_id == plan.id)
+        .group_by(AuditCycle.name, FeedbackInvitation.respondent_type)
+        .order_by(AuditCycle.name, FeedbackInvitation.respondent_type)
+    ).all()
+    return [tuple(row) for row in asked]

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_wtf import FlaskForm
 from sqlmodel import Session, col
 
-from ..access import allow, has_role, in_my_la, load_owned, require_user
+from ..access import allow, blind_to, has_role, in_my_la, load_owned, require_user
 from ..auth.models import Role, User
 from ..cycles.models import AuditCycle
 from ..db import get_session
@@ -325,9 +325,12 @@ def plan_record(plan_id: uuid.UUID):
     plan = load_owned(Plan, plan_id)
     db = get_session()
     audits = service.audits_of_plan(db, plan)
+    # Blind moderation holds here too: whoever holds one audit of a pair sees no grade of the other.
+    hidden = {entry.audit.id for entry in audits if entry.audit is not None and blind_to(entry.audit)}
     for entry in audits:
-        if entry.audit is not None:
+        if entry.audit is not None and entry.audit.id not in hidden:
             trail.note(TrailAction.READ, require_user(), entry.audit, system_id=plan.system_id)
     actions = service.actions_for_plan(db, plan)
-    return render_template("actions/record.html", plan=plan, audits=audits, actions=actions,
+    return render_template("actions/record.html", plan=plan, audits=audits, hidden=hidden, actions=actions,
+                           feedback=service.feedback_of_plan(db, plan),
                            history=service.history(db, [row.action.id for row in actions]))

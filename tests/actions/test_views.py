@@ -126,3 +126,45 @@ def test_the_coordinator_raises_a_theme_for_the_whole_service(client, db, world,
     assert fresh(db).exec(select(Action).where(Action.plan_id.is_(None))).one().action_type == "process_change"
     response = post(client, f"/cycles/{cycle_id}/themes", {"criterion": "NOT-A-THEME", "action_type": "training"}, "/actions/themes")
     assert response.status_code == 400
+
+
+
+def test_a_plans_record_shows_the_agreed_grade_and_who_answered_feedback_but_keeps_moderation_blind(
+        client, db, world, action):
+    from datetime import datetime, timezone
+
+    from audit_workflow.audits.models import Audit
+    from audit_workflow.cycles.models import AuditCycle
+    from audit_workflow.feedback import service as feedback
+    from audit_workflow.feedback.models import FeedbackInvitation, FeedbackResponse
+    from audit_workflow.moderation.models import AgreedGrade
+    from audit_workflow.plans.models import Plan
+    from tests.factories import make_assignment
+
+    first = db.get(Audit, action.audit_id)
+    primary = db.get(Assignment, first.assignment_id)
+    la_id, cycle_id, plan_id = primary.la_id, primary.cycle_id, primary.plan_id
+    db.add(AgreedGrade(la_id=la_id, audit_id=first.id, section_code="overall", grade="requires_improvement"))
+    invitation = FeedbackInvitation(la_id=la_id, cycle_id=cycle_id, plan_id=plan_id, respondent_type="parent_carer",
+                                    closes_at=datetime(2027, 1, 1, tzinfo=timezone.utc))
+    db.add(invitation)
+    db.flush()
+    version = feedback.active_questionnaire(db, la_id, feedback.questionnaire_key("parent_carer"))
+    db.add(FeedbackResponse(la_id=la_id, invitation_id=invitation.id, cycle_id=cycle_id, plan_id=plan_id,
+                            respondent_type="parent_carer", questionnaire_version_id=version.id))
+    db.commit()
+    sign_in(client, world.user("coordinator"))
+    page = client.get(f"/plans/{action.plan_id}/record").get_data(as_text=True)
+    audits = page[page.index('data-testid="record-audits"'):page.index('data-testid="record-feedback"')]
+    assert "Inadequate" in audits and "Requires improvement" in audits  # the agreed grade beside the auditor's
+    feedback_rows = page[page.index('data-testid="record-feedback"'):]
+    assert "Parent carer" in feedback_rows and feedback_rows.count(">1<") == 2  # asked once, answered once
+
+    # A coordinator who holds the plan's moderation, not yet submitted, sees no grade of the first audit.
+    fresh(db)
+    make_assignment(db, db.get(AuditCycle, cycle_id), db.get(Plan, plan_id), world.user("coordinator"),
+                    kind=AssignmentKind.MODERATION)
+    db.commit()
+    page = client.get(f"/plans/{action.plan_id}/record").get_data(as_text=True)
+    audits = page[page.index('data-testid="record-audits"'):page.index('data-testid="record-feedback"')]
+    assert "blind moderation" in audits and "Inadequate" not in audits
