@@ -26,10 +26,10 @@ from sqlalchemy import func, insert, select
 
 from audit_workflow.auth.models import User
 from audit_workflow.authorities.models import LocalAuthority
-from audit_workflow.clock import utcnow
+from audit_workflow.clock import govuk_date, govuk_date_time, utcnow
 from audit_workflow.cycles import chase_rules as rules
 from audit_workflow.cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle, CycleStatus
-from audit_workflow.notifications.catalogue import DEFAULT_TEMPLATES_DIR, long_date, long_date_time, message_kind
+from audit_workflow.notifications.catalogue import DEFAULT_TEMPLATES_DIR, message_kind
 from audit_workflow.notifications.models import MessageStatus, OutboxMessage
 from audit_workflow.plans.models import Plan
 from audit_workflow.workdays import WorkingCalendar
@@ -51,7 +51,7 @@ def plain_jinja() -> Environment:
     environment = Environment(loader=FileSystemLoader(DEFAULT_TEMPLATES_DIR), trim_blocks=True, lstrip_blocks=True,
                               autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
                               keep_trailing_newline=True)
-    environment.filters.update(long_date=long_date, long_date_time=long_date_time)
+    environment.filters.update(long_date=govuk_date, long_date_time=govuk_date_time)
     return environment
 
 

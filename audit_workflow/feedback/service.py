@@ -568,6 +568,10 @@ def over_limit(db: Session, checks: list[tuple[Limit, str]], now: datetime, *, r
 # --- Results ---------------------------------------------------------------------------------------
 
 
+def has_invitations(db: Session, cycle: AuditCycle) -> bool:
+    return db.exec(select(FeedbackInvitation.id).where(FeedbackInvitation.cycle_id == cycle.id).limit(1)).first() is not None
+
+
 def cycle_results(db: Session, cycle: AuditCycle, *, with_comments: bool) -> results.CycleResults:
     invited = dict(db.exec(select(FeedbackInvitation.respondent_type, func.count()).where(
         FeedbackInvitation.cycle_id == cycle.id).group_by(FeedbackInvitation.respondent_type)).all())

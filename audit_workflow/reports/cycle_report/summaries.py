@@ -22,9 +22,11 @@ def _interval(estimate) -> Cell:
 
 
 def moderation_part(inputs) -> Part | None:
-    report = moderation.statistics_report(inputs.db, [inputs.cycle])
-    if not report.pairs:
+    # Asked first, and only reading: the statistics record the cycle's seed when it has none, and a
+    # report is written in a session that only reads (reports.cycle_report.jobs).
+    if not moderation.pairs_for(inputs.db, [inputs.cycle]):
         return None
+    report = moderation.statistics_report(inputs.db, [inputs.cycle])
     agreement = report.overall
     rows: tuple[tuple[Cell, ...], ...] = tuple(
         (name, _estimate(estimate), _interval(estimate), estimate.words)
@@ -41,9 +43,11 @@ def moderation_part(inputs) -> Part | None:
 
 
 def feedback_part(inputs) -> Part | None:
-    results = feedback.cycle_results(inputs.db, inputs.cycle, with_comments=False)
-    if not any(rate.invited for rate in results.rates):
+    # Asked first, and only reading: the results store the shipped questionnaires on first use,
+    # which a cycle that sent invitations has done already.
+    if not feedback.has_invitations(inputs.db, inputs.cycle):
         return None
+    results = feedback.cycle_results(inputs.db, inputs.cycle, with_comments=False)
     rows: tuple[tuple[Cell, ...], ...] = tuple(
         (RESPONDENT_LABELS.get(rate.respondent_type, rate.respondent_type), rate.invited, rate.answered,
          Percent(rate.rate) if rate.rate is not None else None, rate.helped)

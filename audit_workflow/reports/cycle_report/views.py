@@ -26,9 +26,9 @@ OVERSEERS = (Role.COORDINATOR, Role.MANAGER)
 PENDING = (ReportJobStatus.REQUESTED, ReportJobStatus.RUNNING)
 
 
-@bp.app_context_processor  # the cycle page includes the report's buttons
-def report_helpers():
-    return {"report_formats": service.FORMATS}
+# A constant every page may use (the cycle page includes the report's buttons): a Jinja global, not a
+# context processor, so anything that renders the app's templates sees it.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(report_formats=service.FORMATS))
 
 
 def _attachment(content: bytes, filename: str, format_name: str):
