@@ -256,7 +256,7 @@ def load_demo(db: Session, config: Mapping[str, Any]) -> list[LocalAuthority]:
         _ensure_staff(db, la, demo)
         _ensure_plans(db, la, demo)
         _ensure_cycles(db, config, la, demo)
-        ensure_feedback_demo(db, config, la, demo.prefix, DEMO_PASSWORD)
+        ensure_feedback_demo(db, config, la, demo.prefix, DEMO_PASSWORD, SUMMER_CYCLE, AUTUMN_CYCLE)
         ensure_actions(db, config, la)
         authorities.append(la)
     load_reports_demo(db, config, authorities)

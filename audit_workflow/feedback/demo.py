@@ -31,12 +31,14 @@ LEANING = {"outstanding": (5, 4, 1, 0, 0, 1), "good": (3, 5, 2, 1, 0, 1),
            "requires_improvement": (1, 3, 3, 3, 1, 1), "inadequate": (0, 1, 2, 4, 3, 1)}
 
 
-def ensure_feedback_demo(db: Session, config: Mapping[str, Any], la: LocalAuthority, prefix: str, password: str) -> None:
+def ensure_feedback_demo(db: Session, config: Mapping[str, Any], la: LocalAuthority, prefix: str, password: str,
+                         closed_name: str, open_name: str) -> None:
+    """Feedback for the demo's closed and open cycles, named (other demos add cycles of their own)."""
     volunteer = _volunteer(db, la, prefix, password)
-    cycles = db.exec(select(AuditCycle).where(AuditCycle.la_id == la.id).order_by(AuditCycle.period_start)).all()
-    if len(cycles) < 2:
+    by_name = {cycle.name: cycle for cycle in db.exec(select(AuditCycle).where(AuditCycle.la_id == la.id)).all()}
+    if closed_name not in by_name or open_name not in by_name:
         return
-    closed, open_ = cycles[0], cycles[-1]
+    closed, open_ = by_name[closed_name], by_name[open_name]
     mail = service.mail_settings(config)
     for cycle, invite_after in ((closed, 5), (open_, 0)):
         if not cycle.feedback_enabled:
