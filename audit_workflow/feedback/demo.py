@@ -15,7 +15,7 @@ from ..auth.models import Role, User
 from ..auth.service import create_user
 from ..authorities.models import LocalAuthority
 from ..clock import utcnow
-from ..cycles.models import Assignment, AssignmentStatus, AuditCycle
+from ..cycles.models import Assignment, AssignmentKind, AssignmentStatus, AuditCycle
 from ..audits.models import Audit
 from ..plans.models import Plan
 from . import service
@@ -59,8 +59,10 @@ def _volunteer(db: Session, la: LocalAuthority, prefix: str, password: str) -> U
 
 
 def _submitted(db: Session, cycle: AuditCycle) -> list[Assignment]:
-    return db.exec(select(Assignment).where(Assignment.cycle_id == cycle.id,
-                                            Assignment.status == AssignmentStatus.SUBMITTED)).all()
+    """The cycle's submitted first audits, in a fixed order (re-audits that other demos add later
+    must not change what a second run does)."""
+    return db.exec(select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.kind == AssignmentKind.PRIMARY,
+                                            Assignment.status == AssignmentStatus.SUBMITTED).order_by(Assignment.id)).all()
 
 
 def _contacts(db: Session, cycle: AuditCycle, prefix: str) -> None:
