@@ -33,7 +33,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Room for the scheduler's ten job threads (a job and its run record may each hold a connection)
+    # beside the heartbeat and the web's threads: with the default 5 + 10 a catch-up of every job at
+    # once could wait for a connection.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
