@@ -11,15 +11,13 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import HistoryRow, LaOwned, actor_field, created_field, id_field, parent_field
 from .kinds import ActionStatus
 
 
-class Action(SQLModel, table=True):
+class Action(LaOwned, table=True):
     __tablename__ = "action"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
     # None for an LA-level action raised from a theme across many plans.
     plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan.id", index=True, ondelete="CASCADE")
     audit_id: uuid.UUID | None = Field(default=None, foreign_key="audit.id", ondelete="SET NULL")
@@ -30,7 +28,7 @@ class Action(SQLModel, table=True):
     section_code: str | None = Field(default=None, max_length=4)
     criteria: str = Field(default="[]", description="JSON list of the criterion ids missed")
     # Who does it: a member of staff, or a team by name (the plan's writing team when proposed).
-    owner_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    owner_id: uuid.UUID | None = actor_field()
     owner_team: str | None = Field(default=None, max_length=120)
     due_date: date | None = None
     # What triggered a proposal ("audit:<id>"), so scanning the same audit twice proposes once.
@@ -45,29 +43,23 @@ class Action(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
-class ActionChange(SQLModel, table=True):
+class ActionChange(HistoryRow, table=True):
     """Append-only history of an action: proposed or created, assigned, edited, amended, closed."""
 
     __tablename__ = "action_change"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    action_id: uuid.UUID = Field(foreign_key="action.id", index=True, ondelete="CASCADE")
-    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    action_id: uuid.UUID = parent_field("action")
     change: str = Field(max_length=20)
     detail: str | None = Field(default=None, max_length=1000)
-    at: datetime = created_field()
 
 
-class ActionReview(SQLModel, table=True):
+class ActionReview(LaOwned, table=True):
     """An action's red/amber/green status at one review date: written once, never overwritten."""
 
     __tablename__ = "action_review"
     __table_args__ = (UniqueConstraint("action_id", "review_date"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    action_id: uuid.UUID = Field(foreign_key="action.id", index=True, ondelete="CASCADE")
+    action_id: uuid.UUID = parent_field("action")
     review_date: date = Field(index=True)
     status: str = Field(max_length=10)
     rag: str = Field(max_length=5)

@@ -2,9 +2,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel, UniqueConstraint
+from sqlmodel import Field, UniqueConstraint
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import HistoryRow, LaOwned, created_field, parent_field
 
 
 class AuditStatus(StrEnum):
@@ -12,12 +12,10 @@ class AuditStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
-class Audit(SQLModel, table=True):
+class Audit(LaOwned, table=True):
     __tablename__ = "audit"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    assignment_id: uuid.UUID = Field(foreign_key="assignment.id", unique=True, ondelete="CASCADE")
+    assignment_id: uuid.UUID = parent_field("assignment", unique=True)
     framework_version_id: uuid.UUID = Field(foreign_key="framework_version.id")
     status: str = Field(default=AuditStatus.DRAFT, max_length=10)
     current_section: str | None = Field(default=None, max_length=4)
@@ -29,13 +27,11 @@ class Audit(SQLModel, table=True):
     submitted_at: datetime | None = None
 
 
-class SectionJudgement(SQLModel, table=True):
+class SectionJudgement(LaOwned, table=True):
     __tablename__ = "section_judgement"
     __table_args__ = (UniqueConstraint("audit_id", "section_code"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    audit_id: uuid.UUID = parent_field("audit")
     section_code: str = Field(max_length=4)
     ticked: str = Field(default="[]", description="JSON list of criterion ids")
     comment: str = Field(default="", max_length=4000, description="the auditor's remarks, checked for personal data")
@@ -51,16 +47,12 @@ class AuditAction(StrEnum):
     REOPENED = "reopened"
 
 
-class AuditHistory(SQLModel, table=True):
+class AuditHistory(HistoryRow, table=True):
     """Append-only: started, each section saved, submitted, reopened (with the coordinator's reason)."""
 
     __tablename__ = "audit_history"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
-    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    audit_id: uuid.UUID = parent_field("audit")
     action: str = Field(max_length=20)
     section_code: str | None = Field(default=None, max_length=4)
     reason: str | None = Field(default=None, max_length=1000)
-    at: datetime = created_field()

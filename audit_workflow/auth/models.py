@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Index, SQLModel
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import LaOwned, created_field, id_field, parent_field
 
 
 class Role(StrEnum):
@@ -22,11 +22,9 @@ class Discipline(StrEnum):
     OTHER = "other"
 
 
-class User(SQLModel, table=True):
+class User(LaOwned, table=True):
     __tablename__ = "app_user"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
     email: str = Field(max_length=254, unique=True, description="stored lower-case")
     display_name: str = Field(max_length=120)
     roles: str = Field(max_length=100, description="comma-separated Role values")
@@ -54,7 +52,7 @@ class UserSession(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     token_hash: str = Field(max_length=64, unique=True)
-    user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = parent_field("app_user")
     created_at: datetime = created_field()
     last_seen_at: datetime = created_field()
     ended_at: datetime | None = None

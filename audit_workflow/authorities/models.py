@@ -4,7 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import false
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import LaOwned, created_field, id_field
 
 
 class LocalAuthority(SQLModel, table=True):
@@ -20,13 +20,11 @@ class LocalAuthority(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
-class ClosureDay(SQLModel, table=True):
+class ClosureDay(LaOwned, table=True):
     """A day the LA's SEND service is closed (e.g. between Christmas and New Year)."""
 
     __tablename__ = "closure_day"
     __table_args__ = (UniqueConstraint("la_id", "day"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
     day: date
     reason: str = Field(default="", max_length=200)

@@ -2,9 +2,9 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlmodel import Field, Index, SQLModel, UniqueConstraint
+from sqlmodel import Field, Index, UniqueConstraint
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import HistoryRow, LaOwned, actor_field, created_field, parent_field
 
 
 class CycleStatus(StrEnum):
@@ -34,11 +34,9 @@ ACTIVE_STATUSES = (AssignmentStatus.NOT_STARTED, AssignmentStatus.IN_PROGRESS)
 HELD_STATUSES = (*ACTIVE_STATUSES, AssignmentStatus.SUBMITTED)
 
 
-class AuditCycle(SQLModel, table=True):
+class AuditCycle(LaOwned, table=True):
     __tablename__ = "audit_cycle"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
     name: str = Field(max_length=120)
     period_start: date
     period_end: date
@@ -68,29 +66,25 @@ class AuditCycle(SQLModel, table=True):
     closed_at: datetime | None = None
 
 
-class CycleAuditor(SQLModel, table=True):
+class CycleAuditor(LaOwned, table=True):
     """An auditor in a cycle's pool, with how many plans they can take this cycle."""
 
     __tablename__ = "cycle_auditor"
     __table_args__ = (UniqueConstraint("cycle_id", "user_id"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    user_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    user_id: uuid.UUID = parent_field("app_user", index=False)
     capacity: int = 5
 
 
-class CyclePlan(SQLModel, table=True):
+class CyclePlan(LaOwned, table=True):
     """A plan in a cycle's sample, drawn or added by hand; removal keeps the row and the reason."""
 
     __tablename__ = "cycle_plan"
     __table_args__ = (UniqueConstraint("cycle_id", "plan_id"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    plan_id: uuid.UUID = Field(foreign_key="plan.id", ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    plan_id: uuid.UUID = parent_field("plan", index=False)
     source: str = Field(default="sample", max_length=10, description="sample or manual")
     reason: str | None = Field(default=None, max_length=500)
     added_at: datetime = created_field()
@@ -98,7 +92,7 @@ class CyclePlan(SQLModel, table=True):
     removed_reason: str | None = Field(default=None, max_length=500)
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(LaOwned, table=True):
     __tablename__ = "assignment"
     __table_args__ = (
         # The scheduler's chase scan: active assignments by due date.
@@ -108,11 +102,9 @@ class Assignment(SQLModel, table=True):
         Index("ix_assignment_auditor_status", "auditor_id", "status"),
     )
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", ondelete="CASCADE")
-    plan_id: uuid.UUID = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
-    auditor_id: uuid.UUID = Field(foreign_key="app_user.id", ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle", index=False)
+    plan_id: uuid.UUID = parent_field("plan")
+    auditor_id: uuid.UUID = parent_field("app_user", index=False)
     kind: str = Field(default=AssignmentKind.PRIMARY, max_length=12)
     status: str = Field(default=AssignmentStatus.NOT_STARTED, max_length=12)
     due_date: date
@@ -123,7 +115,7 @@ class Assignment(SQLModel, table=True):
     decline_reason: str | None = Field(default=None, max_length=500)
     # The "send the plan" checklist: the coordinator ticks when they emailed the plan themselves.
     plan_sent_at: datetime | None = None
-    plan_sent_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    plan_sent_by_id: uuid.UUID | None = actor_field()
 
 
 class SampleAction(StrEnum):
@@ -132,32 +124,26 @@ class SampleAction(StrEnum):
     REMOVED = "removed"
 
 
-class SampleChange(SQLModel, table=True):
+class SampleChange(HistoryRow, table=True):
     """Append-only history of a cycle's sample: every draw, and every plan added or removed by hand
     with the coordinator's reason, so "why was this plan (not) audited?" always has an answer."""
 
     __tablename__ = "sample_change"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
     action: str = Field(max_length=10)
     plan_id: uuid.UUID | None = Field(default=None, foreign_key="plan.id", ondelete="SET NULL")
     reason: str | None = Field(default=None, max_length=500)
-    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
-    at: datetime = created_field()
 
 
-class AllocationRun(SQLModel, table=True):
+class AllocationRun(LaOwned, table=True):
     """One press of "Allocate": what it did and why, shown to the coordinator afterwards. Its id
     is part of each assignment email's idempotency key."""
 
     __tablename__ = "allocation_run"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    run_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    run_by_id: uuid.UUID | None = actor_field()
     run_at: datetime = created_field()
     assigned: int = 0
     unallocated: int = 0

@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlmodel import Field, Index, SQLModel, UniqueConstraint
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import LaOwned, actor_field, created_field, id_field, parent_field
 
 
 class QuestionnaireVersion(SQLModel, table=True):
@@ -28,25 +28,23 @@ class QuestionnaireVersion(SQLModel, table=True):
     loaded_at: datetime = created_field()
 
 
-class FeedbackContact(SQLModel, table=True):
+class FeedbackContact(LaOwned, table=True):
     """Where to send one plan's questionnaire: an email address (and optionally a mobile number),
     never a name. Deleted when the cycle's retention date passes (feedback_purge_job)."""
 
     __tablename__ = "feedback_contact"
     __table_args__ = (UniqueConstraint("cycle_id", "plan_id", "respondent_type", "email"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    plan_id: uuid.UUID = Field(foreign_key="plan.id", ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    plan_id: uuid.UUID = parent_field("plan", index=False)
     respondent_type: str = Field(max_length=20)
     email: str = Field(max_length=254, description="stored lower-case")
     mobile: str | None = Field(default=None, max_length=20, description="for a later text-message channel")
     added_at: datetime = created_field()
-    added_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    added_by_id: uuid.UUID | None = actor_field()
 
 
-class FeedbackInvitation(SQLModel, table=True):
+class FeedbackInvitation(LaOwned, table=True):
     """One questionnaire sent for one plan to one respondent. Outlives its contact (for response
     rates); recipient_hash, which stops a second invitation to the same address in the cycle, is
     cleared with the contact."""
@@ -54,10 +52,8 @@ class FeedbackInvitation(SQLModel, table=True):
     __tablename__ = "feedback_invitation"
     __table_args__ = (UniqueConstraint("cycle_id", "recipient_hash"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    plan_id: uuid.UUID = Field(foreign_key="plan.id", ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    plan_id: uuid.UUID = parent_field("plan", index=False)
     contact_id: uuid.UUID | None = Field(default=None, foreign_key="feedback_contact.id", ondelete="SET NULL")
     respondent_type: str = Field(max_length=20)
     recipient_hash: str | None = Field(default=None, max_length=64)
@@ -73,50 +69,44 @@ class LinkPurpose(StrEnum):
     OPT_OUT = "opt_out"
 
 
-class FeedbackLink(SQLModel, table=True):
+class FeedbackLink(LaOwned, table=True):
     """A single-use link's token, kept only as its SHA-256 (docs/checks.md#check-10). The invitation and the
     reminder each carry their own answer link and opt-out link."""
 
     __tablename__ = "feedback_link"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    invitation_id: uuid.UUID = Field(foreign_key="feedback_invitation.id", index=True, ondelete="CASCADE")
+    invitation_id: uuid.UUID = parent_field("feedback_invitation")
     token_hash: str = Field(max_length=64, unique=True)
     purpose: str = Field(max_length=10)
     expires_at: datetime
     created_at: datetime = created_field()
 
 
-class FeedbackVisit(SQLModel, table=True):
+class FeedbackVisit(LaOwned, table=True):
     """The short-lived server-side session a link is swapped for: the browser's cookie holds a
     random token whose hash is here, with the answers given so far."""
 
     __tablename__ = "feedback_visit"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    invitation_id: uuid.UUID = Field(foreign_key="feedback_invitation.id", index=True, ondelete="CASCADE")
+    invitation_id: uuid.UUID = parent_field("feedback_invitation")
     token_hash: str = Field(max_length=64, unique=True)
     purpose: str = Field(max_length=10)
     questionnaire_version_id: uuid.UUID = Field(foreign_key="questionnaire_version.id")
     draft: str = Field(default="{}", description="JSON {question id: answer, comment: text}")
     # Set when a coordinator or a forum volunteer enters answers given on the phone.
-    helped_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    helped_by_id: uuid.UUID | None = actor_field()
     created_at: datetime = created_field()
     expires_at: datetime
 
 
-class FeedbackResponse(SQLModel, table=True):
+class FeedbackResponse(LaOwned, table=True):
     """One submitted questionnaire; at most one per invitation. Holds no contact details."""
 
     __tablename__ = "feedback_response"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    invitation_id: uuid.UUID = Field(foreign_key="feedback_invitation.id", unique=True, ondelete="CASCADE")
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    plan_id: uuid.UUID = Field(foreign_key="plan.id", ondelete="CASCADE")
+    invitation_id: uuid.UUID = parent_field("feedback_invitation", unique=True)
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    plan_id: uuid.UUID = parent_field("plan", index=False)
     respondent_type: str = Field(max_length=20)
     questionnaire_version_id: uuid.UUID = Field(foreign_key="questionnaire_version.id")
     answered_with_help: bool = False
@@ -124,13 +114,11 @@ class FeedbackResponse(SQLModel, table=True):
     submitted_at: datetime = created_field()
 
 
-class FeedbackAnswer(SQLModel, table=True):
+class FeedbackAnswer(LaOwned, table=True):
     __tablename__ = "feedback_answer"
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    response_id: uuid.UUID = Field(foreign_key="feedback_response.id", index=True, ondelete="CASCADE")
+    response_id: uuid.UUID = parent_field("feedback_response")
     question_id: str = Field(max_length=40)
     answer: str = Field(max_length=20)
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel, UniqueConstraint
+from sqlmodel import Field, UniqueConstraint
 
-from ..modelling import created_field, id_field, la_field
+from ..modelling import LaOwned, actor_field, created_field, parent_field
 
 
 class PickSource(StrEnum):
@@ -16,78 +16,68 @@ class PickSource(StrEnum):
     MANUAL = "manual"  # added by a coordinator, with a reason
 
 
-class ModerationCycle(SQLModel, table=True):
+class ModerationCycle(LaOwned, table=True):
     """A cycle's moderation seed, recorded on the first selection so every later one can be reproduced."""
 
     __tablename__ = "moderation_cycle"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", unique=True, ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle", unique=True)
     seed: int
     created_at: datetime = created_field()
 
 
-class ModerationPick(SQLModel, table=True):
+class ModerationPick(LaOwned, table=True):
     """A plan whose audit is to be audited a second time, blind. Removal keeps the row and the reason,
     and a removed plan is never picked again by the selection."""
 
     __tablename__ = "moderation_pick"
     __table_args__ = (UniqueConstraint("cycle_id", "plan_id"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    cycle_id: uuid.UUID = Field(foreign_key="audit_cycle.id", index=True, ondelete="CASCADE")
-    plan_id: uuid.UUID = Field(foreign_key="plan.id", ondelete="CASCADE")
+    cycle_id: uuid.UUID = parent_field("audit_cycle")
+    plan_id: uuid.UUID = parent_field("plan", index=False)
     source: str = Field(default=PickSource.SAMPLE, max_length=10)
     # Why: the selection's own words ("every auditor moderated"), or the coordinator's reason.
     reason: str = Field(max_length=500)
-    picked_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    picked_by_id: uuid.UUID | None = actor_field()
     picked_at: datetime = created_field()
     removed_at: datetime | None = None
     removed_reason: str | None = Field(default=None, max_length=500)
-    removed_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    removed_by_id: uuid.UUID | None = actor_field()
 
 
-class Moderator(SQLModel, table=True):
+class Moderator(LaOwned, table=True):
     """An auditor marked as a moderator: preferred as a second auditor, and may adjudicate pairs
     they did not audit themselves."""
 
     __tablename__ = "moderator"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    user_id: uuid.UUID = Field(foreign_key="app_user.id", unique=True, ondelete="CASCADE")
+    user_id: uuid.UUID = parent_field("app_user", unique=True)
     added_at: datetime = created_field()
 
 
-class AgreedGrade(SQLModel, table=True):
+class AgreedGrade(LaOwned, table=True):
     """The grade adjudication agreed for one section (or "overall") of a primary audit. Reports use it
     in place of the original (COALESCE(agreed, original)); the original audits are never changed."""
 
     __tablename__ = "agreed_grade"
     __table_args__ = (UniqueConstraint("audit_id", "section_code"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
+    audit_id: uuid.UUID = parent_field("audit")
     # A section code (at most 4 characters) or "overall", which needs 7.
     section_code: str = Field(max_length=7, description='a section code, or "overall"')
     grade: str = Field(max_length=24)
     decided_at: datetime = created_field()
-    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    decided_by_id: uuid.UUID | None = actor_field()
 
 
-class Adjudication(SQLModel, table=True):
+class Adjudication(LaOwned, table=True):
     """Append-only log: who agreed the grades of a pair, when, and why (checked by the privacy guard)."""
 
     __tablename__ = "adjudication"
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = la_field()
-    audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
-    moderation_audit_id: uuid.UUID = Field(foreign_key="audit.id", ondelete="CASCADE")
-    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    audit_id: uuid.UUID = parent_field("audit")
+    moderation_audit_id: uuid.UUID = parent_field("audit", index=False)
+    decided_by_id: uuid.UUID | None = actor_field()
     decided_at: datetime = created_field()
     rationale: str = Field(max_length=2000)
     # What was agreed, as JSON {section code or "overall": grade}, so the log reads on its own.

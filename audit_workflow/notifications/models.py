@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Index, SQLModel
 
-from ..modelling import created_field, id_field
+from ..modelling import actor_field, created_field, id_field
 
 
 class MessageStatus(StrEnum):
@@ -76,7 +76,7 @@ class Alert(SQLModel, table=True):
     outbox_message_id: uuid.UUID | None = Field(default=None, foreign_key="outbox_message.id", ondelete="SET NULL")
     created_at: datetime = created_field()
     resolved_at: datetime | None = None
-    resolved_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    resolved_by_id: uuid.UUID | None = actor_field()
 
 
 class MailThrottle(SQLModel, table=True):

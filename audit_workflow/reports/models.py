@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from ..modelling import created_field, id_field
+from ..modelling import LaOwned, created_field, id_field
 
 
 class BenchmarkFigure(SQLModel, table=True):
@@ -29,14 +29,12 @@ class BenchmarkFigure(SQLModel, table=True):
     loaded_at: datetime = created_field()
 
 
-class StatisticalNeighbour(SQLModel, table=True):
+class StatisticalNeighbour(LaOwned, table=True):
     """One of an LA's statistical neighbours (DfE's table), by the neighbour's LA code."""
 
     __tablename__ = "statistical_neighbour"
     __table_args__ = (UniqueConstraint("la_id", "neighbour_code"),)
 
-    id: uuid.UUID = id_field()
-    la_id: uuid.UUID = Field(foreign_key="local_authority.id", index=True, ondelete="CASCADE")
     neighbour_code: str = Field(max_length=3)
     rank: int
 
