@@ -14,12 +14,16 @@ def id_field() -> uuid.UUID:
     return Field(default_factory=uuid.uuid4, primary_key=True)
 
 
+def la_field() -> uuid.UUID:
+    return Field(foreign_key="local_authority.id", index=True, ondelete="CASCADE")
+
+
 class LaOwned(SQLModel):
     """The first columns of every table that holds one LA's data: its id, and the LA it belongs to.
     access.load_owned and in_my_la keep each LA to its own rows by la_id; deleting an LA deletes them."""
 
     id: uuid.UUID = id_field()
-    la_id: uuid.UUID = Field(foreign_key="local_authority.id", index=True, ondelete="CASCADE")
+    la_id: uuid.UUID = la_field()
 
 
 def parent_field(table: str, *, index: bool = True, unique: bool = False) -> uuid.UUID:
