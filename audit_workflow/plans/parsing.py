@@ -467,7 +467,7 @@ def _refuse_other_formats(data: bytes, extension: str) -> None:
                               "case management system as CSV or .xlsx and import that")
         raise Unreadable(f"The file is in the old Excel 97-2003 format (.xls). {_SAVE_AS}")
     if head.startswith(b"PK\x03\x04"):
-        with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError):
+        with contextlib.suppress(zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
             names = zipfile.ZipFile(io.BytesIO(data)).namelist()
             if any(name.startswith("word/") for name in names):
                 raise Unreadable("The file is a Word document (.docx), not a register. Export the register from the "
@@ -506,12 +506,14 @@ class _Source:
 
 
 def _sheet_rows(sheet) -> Iterator[Sequence[object]]:
-    """The sheet's rows, as wide as its top rows are (a register's columns all have headings)."""
-    top = list(sheet.iter_rows(max_row=HEADING_SEARCH_ROWS, max_col=MAX_COLUMNS, values_only=True))
-    width = max((number for row in top for number, value in enumerate(row, start=1) if _cell_text(value)), default=0)
-    yield from (row[:width] for row in top)
-    if width and len(top) == HEADING_SEARCH_ROWS:
-        yield from sheet.iter_rows(min_row=HEADING_SEARCH_ROWS + 1, max_col=width, values_only=True)
+    """The sheet's rows, as wide as its top rows are (a register's columns all have headings).
+    Read lazily, so a damaged part of the file can surface only here."""
+    with _reading_workbook():
+        top = list(sheet.iter_rows(max_row=HEADING_SEARCH_ROWS, max_col=MAX_COLUMNS, values_only=True))
+        width = max((number for row in top for number, value in enumerate(row, start=1) if _cell_text(value)), default=0)
+        yield from (row[:width] for row in top)
+        if width and len(top) == HEADING_SEARCH_ROWS:
+            yield from sheet.iter_rows(min_row=HEADING_SEARCH_ROWS + 1, max_col=width, values_only=True)
 
 
 def _xlsx_source(data: bytes, sheet_name: str | None) -> _Source:

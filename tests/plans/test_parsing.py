@@ -398,6 +398,38 @@ def test_a_damaged_workbook_gives_a_result_never_an_exception(changes, length):
         assert isinstance(parse_plan_file("r.xlsx", data), ImportResult)
 
 
+def _stored_xlsx(workbook: bytes = GOOD_XLSX, mark_sheets=lambda item: None) -> bytes:
+    """A workbook repacked into a zip that stores its parts as they are, so tests can damage them."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as good, zipfile.ZipFile(packed, "w", zipfile.ZIP_STORED) as stored:
+        for item in good.infolist():
+            content = good.read(item)
+            item.compress_type = zipfile.ZIP_STORED
+            if item.filename.startswith("xl/worksheets/"):
+                mark_sheets(item)
+            stored.writestr(item, content)
+    return packed.getvalue()
+
+
+def _newer_zip_version() -> bytes:
+    return _stored_xlsx(mark_sheets=lambda item: setattr(item, "extract_version", 64))  # a zip feature Python cannot unpack
+
+
+def _wrong_checksum() -> bytes:
+    # A sheet is unpacked only as its rows are read, so damage below the rows searched for headings
+    # shows only when the plans are read.
+    data = _stored_xlsx(xlsx_file(*(plan(f"P-{number}") for number in range(1, 500))))
+    assert data.count(b'<row r="400"') == 1
+    return data.replace(b'<row r="400"', b'<row r="401"')
+
+
+@pytest.mark.parametrize("damage", [_newer_zip_version, _wrong_checksum])
+def test_a_sheet_that_cannot_be_unpacked_is_refused_with_a_message(damage):
+    result = parse_plan_file("register.xlsx", damage())
+    assert not result.rows
+    assert "could not be read as an Excel workbook" in result.problems[0].message
+
+
 cell_text = st.text(st.sampled_from('ab1,;"\n\r\t \x00é’KS2ASD'), max_size=8) | st.sampled_from(
     ["KS2", "ASD", "NSA", "PRU", "New", "", "P-1", "A123456789012"])
 
