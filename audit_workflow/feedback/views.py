@@ -20,8 +20,9 @@ from ..access import allow, current_user, in_my_la, load_owned, public, require_
 from ..auth.models import Role
 from ..clock import utcnow
 from ..cycles.models import AuditCycle
-from ..db import get_session
+from ..db import get_session, writes
 from ..plans.parsing import MAX_FILE_BYTES
+from ..rate_limit import service as rate_limit
 from ..web import navigation
 from ..web.errors import render_error
 from . import service
@@ -72,28 +73,27 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _too_many(checks, **kwargs) -> bool:
-    db = get_session()
-    limited = service.over_limit(db, checks, utcnow(), **kwargs)
-    db.commit()
-    return limited
-
-
 # --- Public: the questionnaire ----------------------------------------------------------------------
 
 
 def _swap(token: str, then: str):
-    hashed = token_hash(token)
-    if _too_many([(PER_TOKEN, hashed), (PER_ADDRESS, _address())]) or \
-            _too_many([(FAILED_PER_ADDRESS, _address())], record=False):
+    """Open a link: counted against the link's and the address's limits (refused past either, or
+    when the address has tried too many unknown links), then swapped for a visit. One transaction,
+    holding SQLite's write lock from its first statement (@writes), so two families opening links at
+    once queue instead of one being refused."""
+    db, now, address = get_session(), utcnow(), _address()
+    opening = [(PER_TOKEN, token_hash(token)), (PER_ADDRESS, address)]
+    refused = rate_limit.any_used_up(db, [*opening, (FAILED_PER_ADDRESS, address)], now)
+    rate_limit.record(db, opening, now)
+    if refused:
+        db.commit()  # a refused opening still counts
         return render_error(429)
-    db = get_session()
     try:
-        visit_token, _visit = service.open_link(db, token, utcnow())
+        visit_token, _visit = service.open_link(db, token, now)
     except LinkGone as gone:
-        db.rollback()
         if gone.reason == "unknown":
-            _too_many([(FAILED_PER_ADDRESS, _address())])
+            rate_limit.record(db, [(FAILED_PER_ADDRESS, address)], now)
+        db.commit()  # the counts; the link was only read
         raise
     db.commit()
     session.pop(DONE_KEY, None)
@@ -103,19 +103,20 @@ def _swap(token: str, then: str):
 
 @bp.get("/feedback/start/<token>")
 @public
+@writes
 def start(token: str):
     return _swap(token, "feedback.introduction")
 
 
 @bp.get("/feedback/stop/<token>")
 @public
+@writes
 def stop(token: str):
     return _swap(token, "feedback.opt_out")
 
 
 def _visit():
-    if _too_many([(PER_ADDRESS, _address())]):
-        abort(429)
+    """The visit the cookie names. Not counted against the rate limits: only opening a link gives one."""
     db = get_session()
     return db, service.find_visit(db, session.get(VISIT_KEY), utcnow())
 
