@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -392,14 +392,17 @@ def start_visit(db: Session, invitation: FeedbackInvitation, purpose: str, now: 
     return token, visit
 
 
+# Built once: every public page asks it, and building a statement costs more than running it.
+_VISIT_BY_TOKEN = (select(FeedbackVisit, FeedbackInvitation, LocalAuthority)
+                   .join(FeedbackInvitation, FeedbackInvitation.id == FeedbackVisit.invitation_id)
+                   .join(LocalAuthority, LocalAuthority.id == FeedbackVisit.la_id)
+                   .where(FeedbackVisit.token_hash == bindparam("token_hash")))
+
+
 def find_visit(db: Session, token: str | None, now: datetime) -> FeedbackVisit:
     """The visit the cookie names, if it is still open; LinkGone otherwise. Its invitation and LA
     come in the same query and stay in the session, so describing the visit reads nothing more."""
-    found = db.exec(
-        select(FeedbackVisit, FeedbackInvitation, LocalAuthority)
-        .join(FeedbackInvitation, FeedbackInvitation.id == FeedbackVisit.invitation_id)
-        .join(LocalAuthority, LocalAuthority.id == FeedbackVisit.la_id)
-        .where(FeedbackVisit.token_hash == token_hash(token))).first() if token else None
+    found = db.exec(_VISIT_BY_TOKEN, params={"token_hash": token_hash(token)}).first() if token else None
     if found is None:
         raise LinkGone("timed_out")
     visit, invitation, la = found

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, current_user, in_my_la, load_owned, public, require_user
@@ -28,7 +29,7 @@ from ..web.errors import render_error
 from . import service
 from .forms import AnswerForm, CommentForm, ContactForm, ContactUploadForm, SettingsForm
 from .models import FeedbackInvitation
-from .questionnaire import RespondentType
+from .questionnaire import Question, RespondentType
 from .rules import FAILED_PER_ADDRESS, PER_ADDRESS, PER_TOKEN, FeedbackSettings, parse_contacts, token_hash
 from .service import FeedbackError, LinkGone
 
@@ -173,7 +174,27 @@ def question(number: int):
         back = url_for("feedback.check")
     else:
         back = url_for("feedback.question", number=number - 1) if number > 1 else url_for("feedback.introduction")
-    return _public("question.html", view, form=form, asked=asked, number=number, back=back), 400 if form.errors else 200
+    return _public("question.html", view, form=form, asked=asked, number=number, back=back,
+                   answer_radios=_answer_radios(form, visit.questionnaire_version_id, asked)), 400 if form.errors else 200
+
+
+_RADIOS: dict[tuple[uuid.UUID, str, str | None], Markup] = {}
+
+
+def _answer_radios(form: AnswerForm, version_id: uuid.UUID, asked: Question) -> Markup:
+    """A question's GOV.UK radios, with the answer chosen so far. The same for every visit to one
+    question of one (unchanging) questionnaire version, so rendered once a process for each answer;
+    with an error it is rendered afresh."""
+    key = (version_id, asked.id, form.answer.data)
+    radios = None if form.errors else _RADIOS.get(key)
+    if radios is None:
+        radios = form.answer(params={
+            "fieldset": {"legend": {"text": asked.text, "isPageHeading": True, "classes": "govuk-fieldset__legend--l"}},
+            "hint": {"text": asked.hint} if asked.hint else None,
+        })
+        if not form.errors:
+            _RADIOS[key] = radios
+    return radios
 
 
 @bp.route("/feedback/comment", methods=["GET", "POST"])
