@@ -22,41 +22,30 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    op.create_table('rate_limit_event',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('rate_limit_event', schema=None) as batch_op:
-        batch_op.create_index('ix_rate_limit_event_key_expires', ['key_hash', 'expires_at'], unique=False)
-
-    with op.batch_alter_table('signin_attempt', schema=None) as batch_op:
-        batch_op.drop_index('ix_signin_attempt_key_at')
-    op.drop_table('signin_attempt')
-    with op.batch_alter_table('feedback_hit', schema=None) as batch_op:
-        batch_op.drop_index('ix_feedback_hit_key_at')
-    op.drop_table('feedback_hit')
+    _create_keyed_table('rate_limit_event', 'expires_at', 'ix_rate_limit_event_key_expires')
+    _drop_keyed_table('signin_attempt', 'ix_signin_attempt_key_at')
+    _drop_keyed_table('feedback_hit', 'ix_feedback_hit_key_at')
 
 
 def downgrade() -> None:
-    op.create_table('feedback_hit',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('feedback_hit', schema=None) as batch_op:
-        batch_op.create_index('ix_feedback_hit_key_at', ['key_hash', 'at'], unique=False)
-    op.create_table('signin_attempt',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('attempted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('signin_attempt', schema=None) as batch_op:
-        batch_op.create_index('ix_signin_attempt_key_at', ['key_hash', 'attempted_at'], unique=False)
+    _create_keyed_table('feedback_hit', 'at', 'ix_feedback_hit_key_at')
+    _create_keyed_table('signin_attempt', 'attempted_at', 'ix_signin_attempt_key_at')
+    _drop_keyed_table('rate_limit_event', 'ix_rate_limit_event_key_expires')
 
-    with op.batch_alter_table('rate_limit_event', schema=None) as batch_op:
-        batch_op.drop_index('ix_rate_limit_event_key_expires')
-    op.drop_table('rate_limit_event')
+
+def _create_keyed_table(name: str, time_column: str, index: str) -> None:
+    """The shape the new table and both old ones share: an id, a hashed key and a time, indexed by key and time."""
+    op.create_table(name,
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column(time_column, sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table(name, schema=None) as batch_op:
+        batch_op.create_index(index, ['key_hash', time_column], unique=False)
+
+
+def _drop_keyed_table(name: str, index: str) -> None:
+    with op.batch_alter_table(name, schema=None) as batch_op:
+        batch_op.drop_index(index)
+    op.drop_table(name)
