@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, create_engine
 
 ENGINE_KEY = "audit_workflow.engine"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # they never write
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # they never write, unless their view is marked @writes
+WRITES_ATTRIBUTE = "_writes"
 
 
 class ConcurrentChange(Exception):
@@ -72,11 +73,24 @@ def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions[ENGINE_KEY]
 
 
+def writes(view):
+    """Marks a GET view that writes (opening a feedback link records it and starts a visit): its
+    request takes SQLite's write lock at its first statement, as one that may write does."""
+    setattr(view, WRITES_ATTRIBUTE, True)
+    return view
+
+
+def _may_write() -> bool:
+    if request.method not in SAFE_METHODS:
+        return True
+    return getattr(current_app.view_functions.get(request.endpoint), WRITES_ATTRIBUTE, False)
+
+
 def get_session() -> Session:
     """The request's (or CLI command's) session, opened on first use and closed at teardown."""
     if "db_session" not in g:
         engine = get_engine()
-        if is_sqlite(engine) and has_request_context() and request.method not in SAFE_METHODS:
+        if is_sqlite(engine) and has_request_context() and _may_write():
             # A request that may write takes SQLite's write lock at its first statement: two
             # overlapping read-then-write requests then wait their turn instead of one failing
             # with "database is locked" when it upgrades a stale read snapshot.

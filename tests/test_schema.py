@@ -55,7 +55,7 @@ def test_migrations_build_exactly_the_models(tmp_path):
 
 
 def test_every_la_owned_table_carries_the_la(app):
-    shared_tables = {"local_authority", "framework_version", "app_user", "user_session", "signin_attempt", "feedback_hit"}
+    shared_tables = {"local_authority", "framework_version", "app_user", "user_session", "rate_limit_event"}
     per_la = {name for name, table in SQLModel.metadata.tables.items() if "la_id" in table.columns}
     owned_elsewhere = {
         name for name in SQLModel.metadata.tables

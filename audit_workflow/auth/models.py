@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Field, Index, SQLModel
+from sqlmodel import Field, SQLModel
 
 from ..modelling import LaOwned, created_field, id_field, parent_field
 
@@ -59,13 +59,3 @@ class UserSession(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=40)
     method: str = Field(default="password", max_length=20)
 
-
-class SignInAttempt(SQLModel, table=True):
-    """Failed sign-ins, keyed by a hash of the address or the email (never the raw value)."""
-
-    __tablename__ = "signin_attempt"
-    __table_args__ = (Index("ix_signin_attempt_key_at", "key_hash", "attempted_at"),)
-
-    id: uuid.UUID = id_field()
-    key_hash: str = Field(max_length=64)
-    attempted_at: datetime = created_field()

@@ -1,15 +1,16 @@
 """Staff accounts: create, disable; the sign-in rate limit."""
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, select
 
-from .models import Discipline, Role, SignInAttempt, User
+from ..rate_limit import service as rate_limit
+from ..rate_limit.rules import Limit
+from .models import Discipline, Role, User
 from .passwords import hash_password, password_problem
 from .sessions import end_all_sessions
 
@@ -104,35 +105,15 @@ class SignInLimits:
         return cls(per_account=settings["SIGNIN_MAX_ATTEMPTS"], per_address=settings["SIGNIN_MAX_ATTEMPTS_PER_ADDRESS"],
                    window=timedelta(minutes=settings["SIGNIN_WINDOW_MINUTES"]))
 
-
-def _attempt_key(kind: str, value: str) -> str:
-    """Attempts are kept under a hash, never the raw email or address."""
-    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
-
-
-def _attempt_keys(email: str, address: str | None) -> tuple[str, str]:
-    return _attempt_key("email", email.strip().lower()), _attempt_key("address", address or "unknown")
+    def checks(self, email: str, address: str | None) -> list[rate_limit.Check]:
+        return [(Limit("signin-account", self.per_account, self.window), email.strip().lower()),
+                (Limit("signin-address", self.per_address, self.window), address or "unknown")]
 
 
 def sign_in_throttled(db: Session, email: str, address: str | None, limits: SignInLimits, now: datetime) -> bool:
     """True when the account or the address has used up its failed attempts within the window."""
-    account_key, address_key = _attempt_keys(email, address)
-    since = now - limits.window
-    for key, limit in ((account_key, limits.per_account), (address_key, limits.per_address)):
-        failures = db.exec(select(func.count()).select_from(SignInAttempt)
-                           .where(SignInAttempt.key_hash == key, SignInAttempt.attempted_at > since)).one()
-        if failures >= limit:
-            return True
-    return False
+    return rate_limit.any_used_up(db, limits.checks(email, address), now)
 
 
-def record_failed_sign_in(db: Session, email: str, address: str | None, now: datetime) -> None:
-    for key in _attempt_keys(email, address):
-        db.add(SignInAttempt(key_hash=key, attempted_at=now))
-    db.flush()
-
-
-def forget_old_sign_in_failures(db: Session, limits: SignInLimits, now: datetime) -> int:
-    """Attempts older than the window no longer count; deleting them keeps the table small."""
-    result = db.execute(delete(SignInAttempt).where(col(SignInAttempt.attempted_at) <= now - limits.window))
-    return result.rowcount
+def record_failed_sign_in(db: Session, email: str, address: str | None, limits: SignInLimits, now: datetime) -> None:
+    rate_limit.record(db, limits.checks(email, address), now)

@@ -53,7 +53,7 @@ def sign_in():
                 return redirect(_safe_next(request.args.get("next")))
             if user is None:
                 verify_password(None, form.password.data)  # same cost as a wrong password
-            record_failed_sign_in(db, email, address, utcnow())
+            record_failed_sign_in(db, email, address, limits, utcnow())
             db.commit()
             current_app.logger.info("sign-in failed")
             form.email.errors.append("Enter a correct email address and password")

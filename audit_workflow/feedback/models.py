@@ -122,15 +122,3 @@ class FeedbackAnswer(LaOwned, table=True):
     question_id: str = Field(max_length=40)
     answer: str = Field(max_length=20)
 
-
-class FeedbackHit(SQLModel, table=True):
-    """A request to a public feedback page, keyed by a hash of the link's token or the client's
-    address: the rate limit counts these in the database, so it holds across web workers. Not an
-    LA's data (an unknown link belongs to no LA); kept a day."""
-
-    __tablename__ = "feedback_hit"
-    __table_args__ = (Index("ix_feedback_hit_key_at", "key_hash", "at"),)
-
-    id: uuid.UUID = id_field()
-    key_hash: str = Field(max_length=64)
-    at: datetime = created_field()

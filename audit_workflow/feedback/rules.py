@@ -9,11 +9,12 @@ import io
 import json
 import re
 import secrets
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 
 from ..notifications.catalogue import RenderedMessage
 from ..notifications.privacy import check_message
+from ..rate_limit.rules import Limit
 from .questionnaire import RespondentType
 
 # 256 bits from the operating system's generator (docs/checks.md#check-10); only the SHA-256 is stored.
@@ -132,21 +133,12 @@ def parse_contacts(text: str) -> tuple[list[ContactRow], list[str]]:
     return rows, problems
 
 
-@dataclass(frozen=True)
-class Limit:
-    """At most `requests` in any `window` for one key."""
-
-    scope: str
-    requests: int
-    window: timedelta = field(default=timedelta(minutes=10))
-
-    def since(self, now: datetime) -> datetime:
-        return now - self.window
-
-
 # A family opens its link a few times; guessing needs millions of tries. A school's shared address
-# may carry a class answering at once (30 pupils, a dozen pages each), so the per-address limit on
-# pages is generous, while failed lookups from one address are few before it is refused (docs/checks.md#check-12).
-PER_TOKEN = Limit("token", 30)
-PER_ADDRESS = Limit("address", 1000)
-FAILED_PER_ADDRESS = Limit("address-failed", 20)
+# may carry a class opening links at once, so the per-address limit on opening links is generous,
+# while failed lookups from one address are few before it is refused (docs/checks.md#check-12).
+# Only opening a link is counted: the pages after it need the visit it gives, in the signed session
+# cookie, which nobody can make without a working link.
+RATE_WINDOW = timedelta(minutes=10)
+PER_TOKEN = Limit("feedback-token", 30, RATE_WINDOW)
+PER_ADDRESS = Limit("feedback-address", 1000, RATE_WINDOW)
+FAILED_PER_ADDRESS = Limit("feedback-address-failed", 20, RATE_WINDOW)

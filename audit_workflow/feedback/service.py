@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,7 +30,7 @@ from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
 from . import results
 from .models import (
-    FeedbackAnswer, FeedbackContact, FeedbackHit, FeedbackInvitation, FeedbackLink, FeedbackResponse, FeedbackVisit,
+    FeedbackAnswer, FeedbackContact, FeedbackInvitation, FeedbackLink, FeedbackResponse, FeedbackVisit,
     LinkPurpose, QuestionnaireVersion,
 )
 from .questionnaire import (
@@ -38,11 +38,12 @@ from .questionnaire import (
     questionnaire_from_dict, questionnaire_to_dict, shipped_questionnaires,
 )
 from .rules import (
-    VISIT_MINUTES, ContactRow, FeedbackSettings, Limit, contact_problems, new_token, normalise_mobile, recipient_hash,
+    VISIT_MINUTES, ContactRow, FeedbackSettings, contact_problems, new_token, normalise_mobile, recipient_hash,
     token_hash,
 )
 
 COMMENT_MAX_CHARS = 1000
+HELD_ROWS = "feedback_held_rows"  # in Session.info: rows a request keeps for its later gets
 
 
 class FeedbackError(ValueError):
@@ -72,6 +73,18 @@ def _canonical(questionnaire: Questionnaire) -> str:
 @lru_cache(maxsize=64)
 def parse_stored(content: str) -> Questionnaire:
     return questionnaire_from_dict(json.loads(content))
+
+
+_PARSED_VERSIONS: dict[uuid.UUID, Questionnaire] = {}
+
+
+def stored_questionnaire(db: Session, version_id: uuid.UUID) -> Questionnaire:
+    """A stored version's questionnaire, read and parsed once per process: a stored version never
+    changes (a changed file needs a new version), so every later page of every visit skips both."""
+    parsed = _PARSED_VERSIONS.get(version_id)
+    if parsed is None:
+        parsed = _PARSED_VERSIONS[version_id] = parse_stored(db.get(QuestionnaireVersion, version_id).content)
+    return parsed
 
 
 def load_la_questionnaire(db: Session, la_id: uuid.UUID, path: str | Path) -> QuestionnaireVersion:
@@ -379,12 +392,22 @@ def start_visit(db: Session, invitation: FeedbackInvitation, purpose: str, now: 
     return token, visit
 
 
+# Built once: every public page asks it, and building a statement costs more than running it.
+_VISIT_BY_TOKEN = (select(FeedbackVisit, FeedbackInvitation, LocalAuthority)
+                   .join(FeedbackInvitation, FeedbackInvitation.id == FeedbackVisit.invitation_id)
+                   .join(LocalAuthority, LocalAuthority.id == FeedbackVisit.la_id)
+                   .where(FeedbackVisit.token_hash == bindparam("token_hash")))
+
+
 def find_visit(db: Session, token: str | None, now: datetime) -> FeedbackVisit:
-    """The visit the cookie names, if it is still open; LinkGone otherwise."""
-    visit = db.exec(select(FeedbackVisit).where(FeedbackVisit.token_hash == token_hash(token))).first() if token else None
-    if visit is None:
+    """The visit the cookie names, if it is still open; LinkGone otherwise. Its invitation and LA
+    come in the same query and stay in the session, so describing the visit reads nothing more."""
+    found = db.exec(_VISIT_BY_TOKEN, params={"token_hash": token_hash(token)}).first() if token else None
+    if found is None:
         raise LinkGone("timed_out")
-    invitation = db.get(FeedbackInvitation, visit.invitation_id)
+    visit, invitation, la = found
+    # The session holds loaded rows weakly: without a reference they would be read again by each get.
+    db.info.setdefault(HELD_ROWS, []).extend((invitation, la))
     _refuse_if_gone(db, invitation, now, visit.expires_at, "timed_out", visit.la_id)
     return visit
 
@@ -422,7 +445,7 @@ def describe_visit(db: Session, visit: FeedbackVisit) -> VisitView:
     invitation = db.get(FeedbackInvitation, visit.invitation_id)
     respondent_type = RespondentType(invitation.respondent_type)
     draft = json.loads(visit.draft)
-    questionnaire = parse_stored(db.get(QuestionnaireVersion, visit.questionnaire_version_id).content)
+    questionnaire = stored_questionnaire(db, visit.questionnaire_version_id)
     system_id = db.get(Plan, invitation.plan_id).system_id if respondent_type == RespondentType.SETTING else None
     return VisitView(questionnaire=questionnaire, answers=draft.get("answers", {}), comment=draft.get("comment", ""),
                      la_name=_la_name(db, visit.la_id), respondent_type=respondent_type, system_id=system_id,
@@ -547,24 +570,6 @@ def start_helped_visit(db: Session, invitation: FeedbackInvitation, helper: User
     return token
 
 
-# --- Rate limit ------------------------------------------------------------------------------------
-
-
-def over_limit(db: Session, checks: list[tuple[Limit, str]], now: datetime, *, record: bool = True) -> bool:
-    """Record one request against each (limit, key) (unless record is False) and say whether any
-    limit is exceeded. Counted in the database, so every web worker sees the same numbers."""
-    exceeded = False
-    for limit, key in checks:
-        hashed = token_hash(f"{limit.scope}:{key}")
-        if record:
-            db.add(FeedbackHit(key_hash=hashed, at=now))
-            db.flush()
-        count = db.exec(select(func.count()).select_from(FeedbackHit).where(
-            FeedbackHit.key_hash == hashed, FeedbackHit.at > limit.since(now))).one()
-        exceeded = exceeded or count > limit.requests - (0 if record else 1)
-    return exceeded
-
-
 # --- Results ---------------------------------------------------------------------------------------
 
 
@@ -605,8 +610,7 @@ def retention_date(cycle: AuditCycle, retention_days: int) -> datetime | None:
 
 def purge_expired_contacts(db: Session, now: datetime, retention_days: int) -> dict[str, int]:
     """Delete the contacts of cycles past their retention date, with what could find them again
-    (the recipient hashes, links and visits); forget rate-limit records older than a day.
-    Running it again changes nothing."""
+    (the recipient hashes, links and visits). Running it again changes nothing."""
     due = select(AuditCycle.id).where(col(AuditCycle.closed_at).is_not(None),
                                       AuditCycle.closed_at <= now - timedelta(days=retention_days))
     invitations = select(FeedbackInvitation.id).where(FeedbackInvitation.cycle_id.in_(due))
@@ -620,7 +624,6 @@ def purge_expired_contacts(db: Session, now: datetime, retention_days: int) -> d
         .execution_options(synchronize_session=False))
     contacts = db.execute(delete(FeedbackContact).where(FeedbackContact.cycle_id.in_(due))
                           .execution_options(synchronize_session=False)).rowcount
-    db.execute(delete(FeedbackHit).where(FeedbackHit.at <= now - timedelta(days=1)).execution_options(synchronize_session=False))
     db.flush()
     return {"contacts": contacts, "links": links}
 

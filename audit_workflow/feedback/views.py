@@ -14,20 +14,22 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, current_user, in_my_la, load_owned, public, require_user
 from ..auth.models import Role
 from ..clock import utcnow
 from ..cycles.models import AuditCycle
-from ..db import get_session
+from ..db import get_session, writes
 from ..plans.parsing import MAX_FILE_BYTES
+from ..rate_limit import service as rate_limit
 from ..web import navigation
 from ..web.errors import render_error
 from . import service
 from .forms import AnswerForm, CommentForm, ContactForm, ContactUploadForm, SettingsForm
 from .models import FeedbackInvitation
-from .questionnaire import RespondentType
+from .questionnaire import Question, RespondentType
 from .rules import FAILED_PER_ADDRESS, PER_ADDRESS, PER_TOKEN, FeedbackSettings, parse_contacts, token_hash
 from .service import FeedbackError, LinkGone
 
@@ -72,28 +74,27 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _too_many(checks, **kwargs) -> bool:
-    db = get_session()
-    limited = service.over_limit(db, checks, utcnow(), **kwargs)
-    db.commit()
-    return limited
-
-
 # --- Public: the questionnaire ----------------------------------------------------------------------
 
 
 def _swap(token: str, then: str):
-    hashed = token_hash(token)
-    if _too_many([(PER_TOKEN, hashed), (PER_ADDRESS, _address())]) or \
-            _too_many([(FAILED_PER_ADDRESS, _address())], record=False):
+    """Open a link: counted against the link's and the address's limits (refused past either, or
+    when the address has tried too many unknown links), then swapped for a visit. One transaction,
+    holding SQLite's write lock from its first statement (@writes), so two families opening links at
+    once queue instead of one being refused."""
+    db, now, address = get_session(), utcnow(), _address()
+    opening = [(PER_TOKEN, token_hash(token)), (PER_ADDRESS, address)]
+    refused = rate_limit.any_used_up(db, [*opening, (FAILED_PER_ADDRESS, address)], now)
+    rate_limit.record(db, opening, now)
+    if refused:
+        db.commit()  # a refused opening still counts
         return render_error(429)
-    db = get_session()
     try:
-        visit_token, _visit = service.open_link(db, token, utcnow())
+        visit_token, _visit = service.open_link(db, token, now)
     except LinkGone as gone:
-        db.rollback()
         if gone.reason == "unknown":
-            _too_many([(FAILED_PER_ADDRESS, _address())])
+            rate_limit.record(db, [(FAILED_PER_ADDRESS, address)], now)
+        db.commit()  # the counts; the link was only read
         raise
     db.commit()
     session.pop(DONE_KEY, None)
@@ -103,19 +104,20 @@ def _swap(token: str, then: str):
 
 @bp.get("/feedback/start/<token>")
 @public
+@writes
 def start(token: str):
     return _swap(token, "feedback.introduction")
 
 
 @bp.get("/feedback/stop/<token>")
 @public
+@writes
 def stop(token: str):
     return _swap(token, "feedback.opt_out")
 
 
 def _visit():
-    if _too_many([(PER_ADDRESS, _address())]):
-        abort(429)
+    """The visit the cookie names. Not counted against the rate limits: only opening a link gives one."""
     db = get_session()
     return db, service.find_visit(db, session.get(VISIT_KEY), utcnow())
 
@@ -172,7 +174,27 @@ def question(number: int):
         back = url_for("feedback.check")
     else:
         back = url_for("feedback.question", number=number - 1) if number > 1 else url_for("feedback.introduction")
-    return _public("question.html", view, form=form, asked=asked, number=number, back=back), 400 if form.errors else 200
+    return _public("question.html", view, form=form, asked=asked, number=number, back=back,
+                   answer_radios=_answer_radios(form, visit.questionnaire_version_id, asked)), 400 if form.errors else 200
+
+
+_RADIOS: dict[tuple[uuid.UUID, str, str | None], Markup] = {}
+
+
+def _answer_radios(form: AnswerForm, version_id: uuid.UUID, asked: Question) -> Markup:
+    """A question's GOV.UK radios, with the answer chosen so far. The same for every visit to one
+    question of one (unchanging) questionnaire version, so rendered once a process for each answer;
+    with an error it is rendered afresh."""
+    key = (version_id, asked.id, form.answer.data)
+    radios = None if form.errors else _RADIOS.get(key)
+    if radios is None:
+        radios = form.answer(params={
+            "fieldset": {"legend": {"text": asked.text, "isPageHeading": True, "classes": "govuk-fieldset__legend--l"}},
+            "hint": {"text": asked.hint} if asked.hint else None,
+        })
+        if not form.errors:
+            _RADIOS[key] = radios
+    return radios
 
 
 @bp.route("/feedback/comment", methods=["GET", "POST"])

@@ -80,7 +80,7 @@ JOBS = [
     ScheduledJob("moderation_sample", "audit_workflow.moderation.jobs:moderation_sample_job",
                  "Weekdays, every hour from 07:10 to 17:10",
                  "cron", {"day_of_week": "mon-fri", "hour": "7-17", "minute": 10, "timezone": ENGLAND}),
-    ScheduledJob("signin_attempts_purge", "audit_workflow.auth.jobs:signin_attempts_purge_job", "Daily at 02:55",
+    ScheduledJob("rate_limit_purge", "audit_workflow.rate_limit.jobs:rate_limit_purge_job", "Daily at 02:55",
                  "cron", {"hour": 2, "minute": 55, "timezone": ENGLAND}),
 ]
 

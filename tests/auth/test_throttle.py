@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import select
 
 from audit_workflow import create_app
-from audit_workflow.auth.jobs import signin_attempts_purge_job
-from audit_workflow.auth.models import SignInAttempt
-from audit_workflow.auth.service import record_failed_sign_in
+from audit_workflow.auth.service import SignInLimits, record_failed_sign_in
 from audit_workflow.clock import utcnow
 from audit_workflow.db import get_engine
+from audit_workflow.rate_limit.jobs import rate_limit_purge_job
+from audit_workflow.rate_limit.models import RateLimitEvent
 from tests.conftest import TEST_PASSWORD, csrf_token
 
 COUNCIL_PROXY = "10.20.30.40"
@@ -93,13 +93,15 @@ def test_without_trusted_proxies_a_forged_forwarded_for_header_changes_nothing(a
 
 
 def test_the_daily_purge_forgets_attempts_older_than_the_window_and_keeps_those_that_count(app, db):
-    now = utcnow()
-    record_failed_sign_in(db, "old@886.example.gov.uk", "192.0.2.1", now - timedelta(minutes=16))
-    record_failed_sign_in(db, "recent@886.example.gov.uk", "192.0.2.2", now - timedelta(minutes=14))
+    now, limits = utcnow(), SignInLimits.from_settings(app.config)
+    assert limits.window == timedelta(minutes=15)
+    record_failed_sign_in(db, "old@886.example.gov.uk", "192.0.2.1", limits, now - timedelta(minutes=16))
+    record_failed_sign_in(db, "recent@886.example.gov.uk", "192.0.2.2", limits, now - timedelta(minutes=14))
     db.commit()
 
-    outcome = signin_attempts_purge_job(get_engine(app), app.config, now)
+    outcome = rate_limit_purge_job(get_engine(app), app.config, now)
 
     db.expire_all()
-    assert outcome.summary == "Forgot 2 failed sign-in attempts"
-    assert {attempt.attempted_at for attempt in db.exec(select(SignInAttempt)).all()} == {now - timedelta(minutes=14)}
+    assert outcome.summary == "Forgot 2 rate-limit events"
+    kept = db.exec(select(RateLimitEvent)).all()
+    assert [event.expires_at for event in kept] == [now + timedelta(minutes=1)] * 2  # the recent attempt's account and address

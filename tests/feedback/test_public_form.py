@@ -126,6 +126,31 @@ def test_no_answer_chosen_gets_an_error_not_a_crash(client, db, world):
     assert "Choose one of the answers" in response.get_data(as_text=True)
 
 
+def test_each_family_sees_its_own_answer_chosen_and_its_own_error(app, db, world):
+    """A question's radios are rendered once per questionnaire version and chosen answer: one
+    family's answer or error never shows on another's page."""
+    invitation, token = _setup(db, world)
+    la = world.las["own"]
+    from audit_workflow.cycles.models import AuditCycle
+    cycle = db.get(AuditCycle, invitation.cycle_id)
+    _other, other_token = invitation_with_link(db, cycle, sampled_plan(db, cycle, la, "FB-0002"), email="another@example.org")
+    db.commit()
+    first, second = app.test_client(), app.test_client()
+    first.get(f"/feedback/start/{token}")
+    second.get(f"/feedback/start/{other_token}")
+    page = first.get("/feedback/question/1").get_data(as_text=True)
+    first.post("/feedback/question/1", data={"answer": "disagree", "csrf_token": _csrf(page)})
+
+    again = first.get("/feedback/question/1").get_data(as_text=True)
+    others = second.get("/feedback/question/1").get_data(as_text=True)
+    refused = second.post("/feedback/question/1", data={"csrf_token": _csrf(others)})
+
+    assert re.search(r'value="disagree"\s+checked', again)
+    assert " checked" not in others and "Choose one of the answers" not in others
+    assert refused.status_code == 400 and "Choose one of the answers" in refused.get_data(as_text=True)
+    assert "Choose one of the answers" not in first.get("/feedback/question/1").get_data(as_text=True)
+
+
 def test_a_comment_with_personal_details_is_refused_on_the_field(client, db, world):
     _invitation, token = _setup(db, world)
     client.get(f"/feedback/start/{token}")

@@ -23,7 +23,7 @@ def test_with_no_scheduler_running_both_say_so(client, sign_in_as):
                               "retention_purge": None, "feedback_invite": None, "feedback_purge": None,
                               "actions_propose": None, "actions_chase": None, "actions_weekly": None,
                               "trail_purge": None, "cycle_reports": None,
-                              "moderation_sample": None, "signin_attempts_purge": None}
+                              "moderation_sample": None, "rate_limit_purge": None}
     assert health["alerts"] == ["no_heartbeat", "retention_purge_overdue"]
 
     page = sign_in_as("admin").get("/admin/scheduler").get_data(as_text=True)
