@@ -233,7 +233,9 @@ def _figures(tables: np.ndarray, pairs: int) -> dict[str, np.ndarray]:
 
 def _resample_indices(size: int, seed: int, cache: dict[int, np.ndarray]) -> np.ndarray:
     # scipy.stats.bootstrap draws Generator.integers(0, n, (resamples, n)) from the seeded generator.
+    # Only the last size is kept: sections with Not applicable grades have sizes of their own.
     if size not in cache:
+        cache.clear()
         cache[size] = np.random.default_rng(seed).integers(0, size, (RESAMPLES, size))
     return cache[size]
 
