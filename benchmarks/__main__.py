@@ -21,7 +21,7 @@ from audit_workflow.auth.passwords import hash_password
 from audit_workflow.config import load_settings
 from audit_workflow.db import make_engine
 
-from . import aggregations, cycle_report, mail, messy_import, plan_import, questionnaire, reports, tick, web
+from . import aggregations, cycle_report, mail, messy_import, moderation, plan_import, questionnaire, reports, tick, web
 from .data import COORDINATOR_PASSWORD, SCALES, Builder
 from .harness import Bench, log, run_workload, table, to_json
 
@@ -38,6 +38,7 @@ WORKLOADS = {
     # After the tick, whose count of closed assignments its own LA (with a closed cycle) would change.
     "cycle_report": (cycle_report.measure, ("cycle_report_pptx", "cycle_report_pdf", "cycle_report_xlsx")),
     "reports": (reports.measure, ("reports_page", "reports_export_csv", "reports_export_xlsx")),
+    "moderation": (moderation.measure, ("moderation_stats",)),  # last: its LA's audits would count in the reports
 }
 
 

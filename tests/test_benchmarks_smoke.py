@@ -33,6 +33,7 @@ EXTRA_FIELDS = {
     "reports_page": {"audit_rows"},
     "reports_export_csv": {"rows"},
     "reports_export_xlsx": {"rows"},
+    "moderation_stats": {"pairs", "resamples", "peak_mb", "floor_peak_mb"},
 }
 
 
@@ -57,3 +58,4 @@ def test_a_tiny_run_measures_every_workload_beside_its_floor():
     assert results["tick"]["queued"] > 0
     assert results["tick_10x_closed"]["closed_assignments"] == 10 * results["tick"]["closed_assignments"]
     assert results["import"]["rows"] == 2_000
+    assert results["moderation_stats"]["pairs"] == 100

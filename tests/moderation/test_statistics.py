@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import bootstrap
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from audit_workflow.moderation import statistics
@@ -73,6 +74,28 @@ def test_agreement_reports_shares_values_intervals_and_words():
     alpha = result.krippendorff_alpha
     assert alpha.ci[0] < alpha.value < alpha.ci[1]
     assert agreement(list(zip(FIRST, SECOND)), seed=1) == result  # seeded: the same data give the same intervals
+
+
+def _paired_bootstrap(statistic, seed):
+    """The interval scipy.stats.bootstrap gives for one figure alone, resampling the plans' pairs."""
+    result = bootstrap((np.array(FIRST, dtype=float), np.array(SECOND, dtype=float)), statistic, paired=True,
+                       vectorized=False, n_resamples=statistics.RESAMPLES, method="percentile",
+                       confidence_level=statistics.CONFIDENCE, rng=np.random.default_rng(seed))
+    return tuple(result.confidence_interval)
+
+
+def test_one_resampling_gives_each_figure_the_interval_of_its_own_paired_bootstrap():
+    # All four intervals come from one resampling of the plans: each must be what a bootstrap of
+    # that figure alone, from the same seed, gives (kappa and alpha recomputed for every resample).
+    result = agreement(list(zip(FIRST, SECOND)), seed=7)
+    expected = {
+        "exact_agreement": _paired_bootstrap(lambda first, second: np.mean(first == second), 7),
+        "within_one": _paired_bootstrap(lambda first, second: np.mean(np.abs(first - second) <= 1), 7),
+        "weighted_kappa": _paired_bootstrap(lambda first, second: weighted_kappa(first, second), 7),
+        "krippendorff_alpha": _paired_bootstrap(lambda first, second: pairs_alpha(first, second), 7),
+    }
+    for name, interval in expected.items():
+        assert getattr(result, name).ci == pytest.approx(interval, abs=1e-12), name
 
 
 def test_under_ten_pairs_the_words_say_too_few():
