@@ -58,8 +58,15 @@ def summary_rows(pairs) -> list[dict]:
             for key, value in pairs]
 
 
+def numeric_column(text) -> dict:
+    """A toolkit data_table column of numbers (aligned right), for headers made from a list:
+    `names | map("numeric_column") | list`."""
+    return {"text": text, "numeric": True}
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(status_tag=status_tag, govuk_date=govuk_date, govuk_date_time=govuk_date_time)
+    app.jinja_env.filters.update(status_tag=status_tag, govuk_date=govuk_date, govuk_date_time=govuk_date_time,
+                                 numeric_column=numeric_column)
     app.jinja_env.globals.update(
         summary_rows=summary_rows, key_stage_label=reference.key_stage_label, need_label=reference.need_label,
         setting_type_label=reference.setting_type_label, plan_type_label=reference.plan_type_label,
