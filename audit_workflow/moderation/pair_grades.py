@@ -95,16 +95,18 @@ class PairGrades:
 
 def pair_grades(db: Session, cycle_ids: Sequence[uuid.UUID]) -> list[PairGrades]:
     """The live picks of these cycles in System ID order (the order pairs_for gives and the
-    bootstrap resamples): four queries, whatever the number of picks."""
+    bootstrap resamples): four queries, whatever the number of picks. They run on the session's
+    connection: plain rows need none of the ORM's result handling, a third of the time of this read."""
+    read = db.connection().execute
     picked = (col(ModerationPick.cycle_id).in_(list(cycle_ids)), col(ModerationPick.removed_at).is_(None))
-    picks = db.exec(select(ModerationPick.cycle_id, ModerationPick.plan_id).join(Plan, Plan.id == ModerationPick.plan_id)
-                    .where(*picked).order_by(Plan.system_id)).all()
+    picks = read(select(ModerationPick.cycle_id, ModerationPick.plan_id).join(Plan, Plan.id == ModerationPick.plan_id)
+                 .where(*picked).order_by(Plan.system_id)).all()
     if not picks:
         return []
     held = (Assignment.__table__.join(ModerationPick, and_(ModerationPick.cycle_id == Assignment.cycle_id,
                                                            ModerationPick.plan_id == Assignment.plan_id)))
     held_where = (*picked, col(Assignment.status).in_(HELD_STATUSES))
-    sides = db.exec(
+    sides = read(
         select(Assignment.cycle_id, Assignment.plan_id, Assignment.kind, User.id, User.email, User.display_name,
                Audit.id, Audit.status, Audit.overall_grade, Audit.framework_version_id, AgreedGrade.grade)
         .select_from(held).join(User, User.id == Assignment.auditor_id)
@@ -114,7 +116,7 @@ def pair_grades(db: Session, cycle_ids: Sequence[uuid.UUID]) -> list[PairGrades]
     ).all()
     # Only submitted audits are compared, so only theirs are read.
     sections: dict[uuid.UUID, tuple[dict, dict]] = {}
-    for audit_id, code, grade, ticked in db.exec(
+    for audit_id, code, grade, ticked in read(
         select(SectionJudgement.audit_id, SectionJudgement.section_code, SectionJudgement.grade, SectionJudgement.ticked)
         .select_from(held).join(Audit, Audit.assignment_id == Assignment.id)
         .join(SectionJudgement, SectionJudgement.audit_id == Audit.id)
