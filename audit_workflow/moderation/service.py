@@ -570,11 +570,11 @@ def _criteria_ticked_differently(complete: list[PairGrades], limit: int = 10) ->
     counts: dict[tuple[str, str], int] = {}
     for pair in complete:
         for code in pair.section_codes:
-            # The same stored ticks cannot differ, so most sections need no parsing.
+            # Identical stored lists cannot differ: only the lists that differ are parsed.
             if pair.first.ticks.get(code) != pair.second.ticks.get(code):
                 for criterion_id in pair.first.ticked(code) ^ pair.second.ticked(code):
                     counts[(code, criterion_id)] = counts.get((code, criterion_id), 0) + 1
-    # A criterion's wording from the framework of the last pair that has it, as one pass over the pairs gave it.
+    # Where framework versions word a criterion differently: the wording of the last pair's version that has it.
     texts: dict[str, str] = {}
     latest_first = {id(pair.framework): pair.framework for pair in reversed(complete)}
     for framework in reversed(latest_first.values()):
