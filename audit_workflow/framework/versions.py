@@ -12,10 +12,10 @@ import json
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from ..resources import setting_path
 from .loader import default_framework, framework_from_dict, framework_to_dict, load_framework
@@ -77,6 +77,15 @@ def load_la_framework(db: Session, la_id: uuid.UUID, path: str | Path) -> Framew
 
 def framework_for_audit(db: Session, audit: PinnedToAVersion) -> Framework:
     return parse_stored(db.get(FrameworkVersion, audit.framework_version_id).content)
+
+
+def frameworks_by_version(db: Session, version_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Framework]:
+    """Each of these stored versions' framework, read in one query: for a report over many audits."""
+    wanted = set(version_ids)
+    if not wanted:
+        return {}
+    rows = db.exec(select(FrameworkVersion.id, FrameworkVersion.content).where(col(FrameworkVersion.id).in_(wanted))).all()
+    return {version_id: parse_stored(content) for version_id, content in rows}
 
 
 @lru_cache(maxsize=32)

@@ -34,9 +34,9 @@ from ..plans.models import Plan
 from ..typed_text import checked_text
 from . import selection, statistics
 from .models import Adjudication, AgreedGrade, ModerationCycle, ModerationPick, Moderator, PickSource
+from .pair_grades import OVERALL, GradedSide, PairGrades, pair_grades, reference_grade
 from .rules import flag_reasons
 
-OVERALL = "overall"
 REASON_MAX_LENGTH = 500
 RATIONALE_MAX_LENGTH = 2000
 
@@ -357,13 +357,8 @@ class Pair:
         return "flagged" if self.flagged else "agreed"
 
     def reference(self) -> str | None:
-        """The overall grade each auditor is compared with: the adjudicated one, or, where the two
-        auditors gave the same grade and nobody adjudicated, that grade."""
-        if self.adjudicated:
-            return self.agreed[OVERALL]
-        if self.complete and self.first.overall == self.second.overall:
-            return self.first.overall
-        return None
+        return reference_grade(self.agreed.get(OVERALL), self.complete, self.first and self.first.overall,
+                               self.second and self.second.overall)
 
 
 def pairs_for(db: Session, cycles: list[AuditCycle], pick_ids: list[uuid.UUID] | None = None) -> list[Pair]:
@@ -498,7 +493,7 @@ class CriterionDisagreement:
 
 @dataclass(frozen=True)
 class StatisticsReport:
-    pairs: list[Pair]
+    pairs: list[PairGrades]
     overall: statistics.Agreement
     sections: dict[str, statistics.Agreement]
     auditors: list[AuditorLeniency]
@@ -532,7 +527,7 @@ class StatisticsReport:
         }
 
 
-def _scored_pairs(pairs: list[Pair], grade_of) -> list[tuple[int, int]]:
+def _scored_pairs(pairs: list[PairGrades], grade_of) -> list[tuple[int, int]]:
     scored = []
     for pair in pairs:
         first, second = statistics.score(grade_of(pair.first)), statistics.score(grade_of(pair.second))
@@ -543,43 +538,47 @@ def _scored_pairs(pairs: list[Pair], grade_of) -> list[tuple[int, int]]:
 
 def statistics_report(db: Session, cycles: list[AuditCycle]) -> StatisticsReport:
     """Agreement over the complete pairs of these cycles (one cycle, or several across time)."""
-    pairs = pairs_for(db, cycles)
+    pairs = pair_grades(db, [cycle.id for cycle in cycles])
     complete = [pair for pair in pairs if pair.complete]
     seeds = db.exec(select(ModerationCycle.seed).where(col(ModerationCycle.cycle_id).in_([c.id for c in cycles]))
                     .order_by(ModerationCycle.seed)).all()
     seed = seeds[0] if seeds else 0
     codes = next((pair.section_codes for pair in complete), ())
     overall = statistics.agreement(_scored_pairs(complete, lambda side: side.overall), seed)
-    sections = {code: statistics.agreement(_scored_pairs(complete, lambda side, code=code: side.grade(code)), seed)
+    sections = {code: statistics.agreement(_scored_pairs(complete, lambda side, code=code: side.grades.get(code)), seed)
                 for code in codes}
-    return StatisticsReport(pairs, overall, sections, _leniencies(complete, seed), _criteria_ticked_differently(db, complete))
+    return StatisticsReport(pairs, overall, sections, _leniencies(complete, seed), _criteria_ticked_differently(complete))
 
 
-def _leniencies(complete: list[Pair], seed: int) -> list[AuditorLeniency]:
+def _leniencies(complete: list[PairGrades], seed: int) -> list[AuditorLeniency]:
     differences: dict[uuid.UUID, list[int]] = {}
-    people: dict[uuid.UUID, User] = {}
+    people: dict[uuid.UUID, GradedSide] = {}
     for pair in complete:
         reference = statistics.score(pair.reference())
         for side in (pair.first, pair.second):
-            people[side.auditor.id] = side.auditor
+            people[side.auditor_id] = side
             own = statistics.score(side.overall)
-            differences.setdefault(side.auditor.id, [])
+            differences.setdefault(side.auditor_id, [])
             if reference is not None and own is not None:
-                differences[side.auditor.id].append(own - reference)
-    return sorted((AuditorLeniency(people[key].email, people[key].display_name, statistics.leniency(values, seed))
+                differences[side.auditor_id].append(own - reference)
+    return sorted((AuditorLeniency(people[key].email, people[key].name, statistics.leniency(values, seed))
                    for key, values in differences.items()), key=lambda entry: entry.email)
 
 
-def _criteria_ticked_differently(db: Session, complete: list[Pair], limit: int = 10) -> list[CriterionDisagreement]:
+def _criteria_ticked_differently(complete: list[PairGrades], limit: int = 10) -> list[CriterionDisagreement]:
     """The criteria one auditor ticked and the other did not, most often first: a hint for wording."""
     counts: dict[tuple[str, str], int] = {}
-    texts: dict[str, str] = {}
     for pair in complete:
-        framework = framework_for_audit(db, pair.first.audit)
-        for section in framework.sections:
-            for criterion_id in pair.first.ticked(section.code) ^ pair.second.ticked(section.code):
-                counts[(section.code, criterion_id)] = counts.get((section.code, criterion_id), 0) + 1
-            texts.update({criterion.id: criterion.text for criterion in section.criteria})
+        for code in pair.section_codes:
+            # Identical stored lists cannot differ: only the lists that differ are parsed.
+            if pair.first.ticks.get(code) != pair.second.ticks.get(code):
+                for criterion_id in pair.first.ticked(code) ^ pair.second.ticked(code):
+                    counts[(code, criterion_id)] = counts.get((code, criterion_id), 0) + 1
+    # Where framework versions word a criterion differently: the wording of the last pair's version that has it.
+    texts: dict[str, str] = {}
+    latest_first = {id(pair.framework): pair.framework for pair in reversed(complete)}
+    for framework in reversed(latest_first.values()):
+        texts.update({criterion.id: criterion.text for section in framework.sections for criterion in section.criteria})
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
     return [CriterionDisagreement(code, criterion_id, texts.get(criterion_id, ""), times)
             for (code, criterion_id), times in ranked]

@@ -9,6 +9,8 @@ import pytest
 from sqlmodel import select
 from statsmodels.stats.inter_rater import cohens_kappa
 
+from audit_workflow.audits.service import start_audit
+from audit_workflow.auth.models import User
 from audit_workflow.cycles.models import HELD_STATUSES, Assignment, AssignmentKind
 from audit_workflow.framework import Band
 from audit_workflow.moderation import service
@@ -148,3 +150,32 @@ def test_sample_command_records_the_seed(db, runner, submitted):
                                              ("\tx", "'\tx"), ("\rx", "'\rx"), ("SYS-0001", "SYS-0001")])
 def test_export_neutralises_formulas(value, safe):
     assert neutralised(value) == safe
+
+
+def test_the_statistics_read_every_pair_as_the_pair_pages_show_it(db, app, world, submitted):
+    """The report reads plain rows, the pair pages ORM objects: both must say the same of each pair,
+    waiting (unstarted, or started and not submitted), agreed, flagged and adjudicated ones alike."""
+    cycle, _, _ = submitted
+    cycle.moderation_share = 0.6
+    service.select_and_assign(db, cycle, app.config, seed=11)
+    moderations = db.exec(select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.kind == AssignmentKind.MODERATION,
+                                                   Assignment.status.in_(HELD_STATUSES))).all()
+    unstarted, started, *finished = moderations
+    start_audit(db, started, db.get(User, started.auditor_id))
+    for number, moderation in enumerate(finished):
+        complete(db, moderation, SECOND_BAND[number % 4], overrides={"B": Band.GOOD} if number % 3 == 0 else None)
+    pair = next(pair for pair in service.pairs_for(db, [cycle]) if pair.flagged)
+    service.adjudicate(db, pair, _agreed(pair, "outstanding"), "Discussed", world.user("coordinator"))
+    db.commit()
+
+    shown = service.pairs_for(db, [cycle])
+    read = service.statistics_report(db, [cycle]).pairs
+
+    def described(pair, email):
+        return (pair.complete, pair.flagged, pair.adjudicated, pair.reference(), pair.section_codes,
+                [email(side) if side else None for side in (pair.first, pair.second)])
+
+    assert [described(pair, lambda side: (side.auditor.email, side.auditor.display_name)) for pair in shown] == [
+        described(pair, lambda side: (side.email, side.name)) for pair in read]
+    states = {pair.state for pair in shown}
+    assert {"waiting", "adjudicated", "flagged"} <= states, states
