@@ -42,6 +42,7 @@ PURE_MODULES = [
     "audit_workflow.reports.export_formats",
     "audit_workflow.reports.cycle_report.document",
     "audit_workflow.natural_order",
+    "audit_workflow.refusals",
 ]
 
 # What a pure module may not reach, directly or through other modules.

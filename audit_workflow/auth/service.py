@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 from sqlmodel import Session, col, delete, func, select
 
+from ..refusals import Refused
 from .models import Discipline, Role, SignInAttempt, User
 from .passwords import hash_password, password_problem
 from .sessions import end_all_sessions
@@ -16,8 +17,8 @@ from .sessions import end_all_sessions
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class UserError(ValueError):
-    pass
+class UserError(Refused):
+    """A user account the rules refuse: an unknown role, a bad or taken email address."""
 
 
 def parse_roles(roles: str | list[str]) -> str:

@@ -30,6 +30,7 @@ from ...db import session_scope
 from ...framework import Framework
 from ...framework.versions import active_framework
 from ...notifications.privacy import personal_data_in
+from ...refusals import Refused
 from ..aggregates import OVERALL, Distribution
 from ..filters import ReportFilter
 from . import parts, summaries
@@ -63,12 +64,8 @@ FORMATS = {
 }
 
 
-class CycleReportError(ValueError):
-    """A request the service refuses; the message says why, `field` which form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class CycleReportError(Refused):
+    """A cycle report request the service refuses (see refusals.Refused)."""
 
 
 def report_format(name: str) -> ReportFormat:
