@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..framework.loader import FrameworkError, _read_yaml
+from ..framework.loader import FrameworkError, _read_yaml, problems_loading
 from ..resources import shipped_path
 
 QUESTIONS_MIN, QUESTIONS_MAX = 4, 8
@@ -104,11 +104,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
 
 
 def check_questionnaire(path: str | Path) -> list[str]:
-    try:
-        load_questionnaire(path)
-    except QuestionnaireError as error:
-        return error.problems
-    return []
+    return problems_loading(load_questionnaire, path)
 
 
 @lru_cache(maxsize=1)
