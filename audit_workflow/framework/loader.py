@@ -72,7 +72,7 @@ def default_framework() -> Framework:
 
 def load_framework(path: str | Path) -> Framework:
     source = str(path)
-    return framework_from_dict(_read_yaml(Path(path), source), source)
+    return framework_from_dict(read_yaml(Path(path), source), source)
 
 
 def check_framework(path: str | Path) -> list[str]:
@@ -158,7 +158,8 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # LibYAML's
         return super().construct_mapping(node, deep=deep)
 
 
-def _read_yaml(path: Path, source: str) -> Any:
+def read_yaml(path: Path, source: str) -> Any:
+    """The file's YAML data (a repeated key refused), or FrameworkError naming source and what is wrong."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
