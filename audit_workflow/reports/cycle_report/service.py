@@ -200,7 +200,8 @@ def generate(db: Session, cycle: AuditCycle, format_name: str, on: date | None =
              shipped_framework_file: Path | None = None) -> tuple[bytes, str]:
     """The report file and its name, written while the caller waits."""
     fmt = report_format(format_name)
-    return fmt.write(build_report(db, cycle, on, shipped_framework_file=shipped_framework_file)), report_filename(cycle, fmt)
+    report = build_report(db, cycle, on, shipped_framework_file=shipped_framework_file)
+    return fmt.write(report), report_filename(cycle, fmt)
 
 
 def generate_reading_only(engine: Engine, cycle_id: uuid.UUID, format_name: str,
