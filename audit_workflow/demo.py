@@ -126,11 +126,11 @@ def _weighted(rng: random.Random, mix: dict[str, float]) -> str:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
-def _email(role: str, number: int, authority: DemoAuthority) -> str:
+def staff_email(role: str, number: int, authority: DemoAuthority) -> str:
     return f"{role}{number}@{authority.prefix.lower()}.demo.example"
 
 
-def _ensure_authority(db: Session, demo: DemoAuthority) -> LocalAuthority:
+def ensure_authority(db: Session, demo: DemoAuthority) -> LocalAuthority:
     existing = db.exec(select(LocalAuthority).where(LocalAuthority.code == demo.code)).first()
     if existing:
         return existing
@@ -142,14 +142,14 @@ def _ensure_staff(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
     for role, discipline, team, count in STAFF:
         for _ in range(count):
             counters[role] = counters.get(role, 0) + 1
-            email = _email(role, counters[role], demo)
+            email = staff_email(role, counters[role], demo)
             if db.exec(select(User).where(User.email == email)).first():
                 continue
             create_user(db, la.id, email, f"Demo {role.replace('_', ' ')} {counters[role]}", role,
                         discipline=discipline, team=team, password=DEMO_PASSWORD)
 
 
-def _ensure_plans(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
+def ensure_plans(db: Session, la: LocalAuthority, demo: DemoAuthority) -> None:
     if db.exec(select(Plan.id).where(Plan.la_id == la.id)).first():
         return
     rng = random.Random(f"demo-plans-{demo.code}")
@@ -193,8 +193,8 @@ def _ticks_for(section: Section, rng: random.Random) -> list[str]:
     return ticks
 
 
-def _complete_audit(db: Session, assignment: Assignment, auditor: User, rng: random.Random, framework_file: Path,
-                    sections: int | None = None) -> None:
+def complete_audit(db: Session, assignment: Assignment, auditor: User, rng: random.Random, framework_file: Path,
+                   sections: int | None = None) -> None:
     audit = start_audit(db, assignment, auditor, framework_file)
     framework = framework_for_audit(db, audit)
     for section in framework.sections[:sections]:
@@ -203,17 +203,18 @@ def _complete_audit(db: Session, assignment: Assignment, auditor: User, rng: ran
         submit_audit(db, audit, auditor)
 
 
-def _at(day: date) -> datetime:
+def morning_of(day: date) -> datetime:
+    """10am (UTC) on the day: when demo work is dated."""
     return datetime.combine(day, time(10, 0), tzinfo=timezone.utc)
 
 
-def _run_cycle(db: Session, mail: StaffMail, la: LocalAuthority, demo: DemoAuthority, name: str, start: date, end: date,
-               size: int) -> list[Assignment]:
+def run_cycle(db: Session, mail: StaffMail, la: LocalAuthority, demo: DemoAuthority, name: str, start: date, end: date,
+              size: int) -> list[Assignment]:
     cycle = create_cycle(db, la.id, CycleSettings(name=name, period_start=start, period_end=end, sample_size=size))
     open_cycle(db, cycle)
     add_auditors_by_email(db, cycle, [], capacity=3)
     draw_sample(db, cycle, seed=int(demo.code))
-    coordinator = db.exec(select(User).where(User.email == _email("coordinator", 1, demo))).one()
+    coordinator = db.exec(select(User).where(User.email == staff_email("coordinator", 1, demo))).one()
     return allocate_cycle(db, cycle, coordinator, mail).assignments
 
 
@@ -225,24 +226,24 @@ def _ensure_cycles(db: Session, config: Mapping[str, Any], la: LocalAuthority, d
 
     # Last term: every sampled plan audited and the cycle closed, dated as if it happened then.
     mail, framework_file = StaffMail(db, config), configured_framework_file(config)
-    summer = _run_cycle(db, mail, la, demo, SUMMER_CYCLE, date(2026, 4, 13), date(2026, 7, 17), size=24)
+    summer = run_cycle(db, mail, la, demo, SUMMER_CYCLE, date(2026, 4, 13), date(2026, 7, 17), size=24)
     for number, assignment in enumerate(summer):
-        _complete_audit(db, assignment, auditors[assignment.auditor_id], rng, framework_file)
-        assignment.assigned_at = _at(date(2026, 5, 4))
+        complete_audit(db, assignment, auditors[assignment.auditor_id], rng, framework_file)
+        assignment.assigned_at = morning_of(date(2026, 5, 4))
         assignment.due_date = date(2026, 5, 26)
-        assignment.submitted_at = _at(date(2026, 5, 11) + timedelta(days=number % 14))
+        assignment.submitted_at = morning_of(date(2026, 5, 11) + timedelta(days=number % 14))
         db.add(assignment)
     moderate_demo_cycle(db, db.get(AuditCycle, summer[0].cycle_id), config, seed=int(demo.code))
     close_cycle(db, db.get(AuditCycle, summer[0].cycle_id))
 
     # This term: a third submitted, a third part-way through, the rest not started, some overdue.
-    autumn = _run_cycle(db, mail, la, demo, AUTUMN_CYCLE, date(2026, 9, 7), date(2026, 12, 18), size=30)
+    autumn = run_cycle(db, mail, la, demo, AUTUMN_CYCLE, date(2026, 9, 7), date(2026, 12, 18), size=30)
     for number, assignment in enumerate(autumn):
         auditor = auditors[assignment.auditor_id]
         if number % 3 == 0:
-            _complete_audit(db, assignment, auditor, rng, framework_file)
+            complete_audit(db, assignment, auditor, rng, framework_file)
         elif number % 3 == 1:
-            _complete_audit(db, assignment, auditor, rng, framework_file, sections=rng.randint(1, 8))
+            complete_audit(db, assignment, auditor, rng, framework_file, sections=rng.randint(1, 8))
         if number % 5 == 4:
             assignment.due_date = today() - timedelta(days=3 + number % 7)
             db.add(assignment)
@@ -252,9 +253,9 @@ def _ensure_cycles(db: Session, config: Mapping[str, Any], la: LocalAuthority, d
 def load_demo(db: Session, config: Mapping[str, Any]) -> list[LocalAuthority]:
     authorities = []
     for demo in DEMO_AUTHORITIES:
-        la = _ensure_authority(db, demo)
+        la = ensure_authority(db, demo)
         _ensure_staff(db, la, demo)
-        _ensure_plans(db, la, demo)
+        ensure_plans(db, la, demo)
         _ensure_cycles(db, config, la, demo)
         ensure_feedback_demo(db, config, la, demo.prefix, DEMO_PASSWORD, SUMMER_CYCLE, AUTUMN_CYCLE)
         ensure_actions(db, config, la)
@@ -269,7 +270,7 @@ def demo_accounts() -> list[dict[str, str]]:
     accounts = []
     for demo in DEMO_AUTHORITIES:
         for role in ("coordinator", "auditor", "manager", "admin", "volunteer"):  # the volunteer comes from feedback/demo.py
-            accounts.append({"email": _email(role, 1, demo), "description": f"{role} at {demo.name}"})
+            accounts.append({"email": staff_email(role, 1, demo), "description": f"{role} at {demo.name}"})
     return accounts
 
 

@@ -1,8 +1,12 @@
 """The layer rules of docs/architecture.md, checked on the import graph (grimp, the engine of
 import-linter): pure domain modules use no web framework, ORM or database, so they can be tested
-and reused from the CLI and the scheduler; and no area imports another area's views."""
+and reused from the CLI and the scheduler; no area imports another area's views; and no module
+uses another module's private names (read from the source, as an import graph does not hold them)."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import grimp
 import pytest
@@ -43,6 +47,7 @@ PURE_MODULES = [
     "audit_workflow.reports.cycle_report.document",
     "audit_workflow.natural_order",
     "audit_workflow.rate_limit.rules",
+    "audit_workflow.refusals",
 ]
 
 # What a pure module may not reach, directly or through other modules.
@@ -135,3 +140,46 @@ def scheduler_crossings(graph: grimp.ImportGraph, package: str) -> list[str]:
 
 def test_the_scheduler_and_the_areas_do_not_import_each_other(graph):
     assert scheduler_crossings(graph, PACKAGE) == []
+
+
+def private_names_reached(folder: Path) -> list[str]:
+    """Each use of another module's private name (`_name`) in the package in folder: imported
+    (`from .loader import _read`) or reached through an imported module (`base._helper`). What other
+    modules need is public, so a private name can change with its own module alone."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()  # the names this file binds to the package's own modules (or names in them)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith(folder.name)):
+                for alias in node.names:
+                    if _private(alias.name):
+                        found.append(f"{path.relative_to(folder.parent)}:{node.lineno} imports {alias.name}")
+                    modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules.update(alias.asname or alias.name.split(".")[0] for alias in node.names
+                               if alias.name.startswith(folder.name))
+        found += [f"{path.relative_to(folder.parent)}:{node.lineno} uses {node.value.id}.{node.attr}"
+                  for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id in modules and _private(node.attr)]
+    return found
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def test_no_module_uses_another_modules_private_names():
+    assert private_names_reached(Path(__file__).parent.parent / PACKAGE) == []
+
+
+def test_the_private_names_rule_catches_a_violation(tmp_path):
+    package = tmp_path / "shy"
+    (package / "alpha").mkdir(parents=True)
+    (package / "alpha" / "helpers.py").write_text("def _helper():\n    pass\n")
+    (package / "alpha" / "rules.py").write_text("from .helpers import _helper\nfrom . import helpers as base\n"
+                                                "base._helper()\n_helper()\n")
+    (package / "beta.py").write_text("import shy.alpha.helpers\nfrom flask import current_app\n"
+                                     "current_app._get_current_object()\nshy.alpha.helpers\n")
+    assert private_names_reached(package) == ["shy/alpha/rules.py:1 imports _helper", "shy/alpha/rules.py:3 uses base._helper"]

@@ -33,6 +33,7 @@ from ..notifications.staff_mail import StaffMail
 from ..feedback.models import FeedbackInvitation, FeedbackResponse
 from ..moderation.models import AgreedGrade
 from ..plans.models import Plan
+from ..refusals import Refused
 from ..typed_text import checked_text
 from ..workdays import BeyondHolidayData
 from . import rules
@@ -50,12 +51,8 @@ PROPOSAL_LOOKBACK = timedelta(days=30)
 PROPOSING_KINDS = (AssignmentKind.PRIMARY, AssignmentKind.REAUDIT)
 
 
-class ActionError(ValueError):
-    """A refused change, worded for the coordinator; `field` names the form field it is about."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class ActionError(Refused):
+    """A change the actions rules refuse (see refusals.Refused)."""
 
 
 # --- Settings ----------------------------------------------------------------------------------

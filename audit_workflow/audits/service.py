@@ -21,18 +21,15 @@ from ..framework import AuditResult, Framework, Section, SectionResult, grade_au
 from ..framework.versions import active_framework, framework_for_audit
 from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
+from ..refusals import Refused
 from .models import Audit, AuditAction, AuditHistory, AuditStatus, SectionJudgement
 
 COMMENT_MAX_LENGTH = 4000
 REASON_MAX_LENGTH = 1000
 
 
-class AuditError(ValueError):
-    """A refused change, worded for the user. field names the form field it is about, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class AuditError(Refused):
+    """A change the audit rules refuse (see refusals.Refused)."""
 
 
 class AuditStateError(AuditError):

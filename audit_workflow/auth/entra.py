@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import msal
 from flask import current_app
+
+from ..app_registration import AppRegistration
 
 APP_KEY = "audit_workflow.entra_app"
 
@@ -21,17 +22,9 @@ class EntraRefused(Exception):
     """Sign-in refused; the message is safe to show to the person signing in."""
 
 
-@dataclass(frozen=True)
-class EntraSettings:
-    tenant_id: str
-    client_id: str
-    client_secret: str
-    authority_host: str
+@dataclass(frozen=True, kw_only=True)
+class EntraSettings(AppRegistration):
     require_mfa: bool
-
-    @property
-    def authority(self) -> str:
-        return f"{self.authority_host.rstrip('/')}/{self.tenant_id}"
 
     @property
     def issuer(self) -> str:
@@ -41,17 +34,7 @@ class EntraSettings:
     def from_config(cls, config) -> "EntraSettings | None":
         if not config.get("ENTRA_CLIENT_ID"):
             return None
-        return cls(
-            tenant_id=config["ENTRA_TENANT_ID"],
-            client_id=config["ENTRA_CLIENT_ID"],
-            client_secret=config["ENTRA_CLIENT_SECRET"],
-            authority_host=config["ENTRA_AUTHORITY_HOST"],
-            require_mfa=config["ENTRA_REQUIRE_MFA"],
-        )
-
-
-def is_well_known_host(authority_host: str) -> bool:
-    return urlparse(authority_host).hostname in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS
+        return cls(**cls.settings_from(config, "ENTRA"), require_mfa=config["ENTRA_REQUIRE_MFA"])
 
 
 def settings() -> EntraSettings | None:
@@ -66,9 +49,7 @@ def _client(entra: EntraSettings) -> msal.ConfidentialClientApplication:
             entra.client_id,
             client_credential=entra.client_secret,
             authority=entra.authority,
-            # Instance discovery would call login.microsoftonline.com about an unknown host; a
-            # national cloud or a test double must only ever hear from us at its own address.
-            instance_discovery=is_well_known_host(entra.authority_host),
+            instance_discovery=entra.instance_discovery,
         )
         current_app.extensions[APP_KEY] = client
     return client

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from ..rate_limit import service as rate_limit
 from ..rate_limit.rules import Limit
+from ..refusals import Refused
 from .models import Discipline, Role, User
 from .passwords import hash_password, password_problem
 from .sessions import end_all_sessions
@@ -17,8 +18,8 @@ from .sessions import end_all_sessions
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class UserError(ValueError):
-    pass
+class UserError(Refused):
+    """A user account the rules refuse: an unknown role, a bad or taken email address."""
 
 
 def parse_roles(roles: str | list[str]) -> str:

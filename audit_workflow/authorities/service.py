@@ -5,12 +5,13 @@ import re
 from sqlmodel import Session, select
 
 from ..reference import normalise_region
+from ..refusals import Refused
 from ..vocabulary import UnknownValue
 from .models import LocalAuthority
 
 
-class AuthorityError(ValueError):
-    pass
+class AuthorityError(Refused):
+    """A local authority the rules refuse, or one that does not exist."""
 
 
 def create_local_authority(db: Session, code: str, name: str, region: str, contact_email: str | None = None) -> LocalAuthority:

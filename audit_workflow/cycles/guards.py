@@ -4,16 +4,12 @@ read-only, and that a reason typed by staff is there and holds no personal detai
 from __future__ import annotations
 
 from ..notifications.privacy import personal_data_in
+from ..refusals import Refused
 from .models import AuditCycle, CycleStatus
 
 
-class CycleError(ValueError):
-    """A change the rules refuse; the message is for the coordinator. `field` names the form field
-    the message belongs to, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class CycleError(Refused):
+    """A change the cycle rules refuse; the message is for the coordinator (see refusals.Refused)."""
 
 
 def ensure_editable(cycle: AuditCycle) -> None:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..framework.loader import FrameworkError, _read_yaml
+from ..framework.loader import FrameworkError, problems_loading, read_yaml
 from ..resources import shipped_path
 
 QUESTIONS_MIN, QUESTIONS_MAX = 4, 8
@@ -97,18 +97,14 @@ def default_questionnaires_dir() -> Path:
 def load_questionnaire(path: str | Path) -> Questionnaire:
     source = str(path)
     try:
-        data = _read_yaml(Path(path), source)
+        data = read_yaml(Path(path), source)
     except FrameworkError as error:
         raise QuestionnaireError(error.problems) from None
     return questionnaire_from_dict(data, source)
 
 
 def check_questionnaire(path: str | Path) -> list[str]:
-    try:
-        load_questionnaire(path)
-    except QuestionnaireError as error:
-        return error.problems
-    return []
+    return problems_loading(load_questionnaire, path)
 
 
 @lru_cache(maxsize=1)

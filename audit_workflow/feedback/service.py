@@ -28,6 +28,7 @@ from ..cycles.models import Assignment, AssignmentKind, AssignmentStatus, AuditC
 from ..notifications.outbox import queue_message
 from ..notifications.privacy import personal_data_in
 from ..plans.models import Plan
+from ..refusals import Refused
 from . import results
 from .models import (
     FeedbackAnswer, FeedbackContact, FeedbackInvitation, FeedbackLink, FeedbackResponse, FeedbackVisit,
@@ -46,12 +47,8 @@ COMMENT_MAX_CHARS = 1000
 HELD_ROWS = "feedback_held_rows"  # in Session.info: rows a request keeps for its later gets
 
 
-class FeedbackError(ValueError):
-    """A change the rules refuse; the message is for the person. field names the form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class FeedbackError(Refused):
+    """A change the feedback rules refuse (see refusals.Refused)."""
 
 
 class LinkGone(Exception):

@@ -10,7 +10,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -72,13 +72,19 @@ def default_framework() -> Framework:
 
 def load_framework(path: str | Path) -> Framework:
     source = str(path)
-    return framework_from_dict(_read_yaml(Path(path), source), source)
+    return framework_from_dict(read_yaml(Path(path), source), source)
 
 
 def check_framework(path: str | Path) -> list[str]:
     """Every problem with the file; empty when it is a valid framework."""
+    return problems_loading(load_framework, path)
+
+
+def problems_loading(load: Callable[[str | Path], Any], path: str | Path) -> list[str]:
+    """Every problem `load` (a reader that raises FrameworkError, or a subclass) finds with the file;
+    empty when it loads."""
     try:
-        load_framework(path)
+        load(path)
     except FrameworkError as error:
         return error.problems
     return []
@@ -152,7 +158,8 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # LibYAML's
         return super().construct_mapping(node, deep=deep)
 
 
-def _read_yaml(path: Path, source: str) -> Any:
+def read_yaml(path: Path, source: str) -> Any:
+    """The file's YAML data (a repeated key refused), or FrameworkError naming source and what is wrong."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -421,14 +428,9 @@ class _Reader:
         return None if unknown or repeated else tuple(codes)
 
     def graded_grade(self, rules: dict, key: str, where: Where) -> Grade | None:
-        if key not in rules:
-            return None
-        value = rules[key]
         allowed = [grade.value for grade in GRADES_BEST_FIRST]
-        if value not in allowed:
-            self.problem(where, f'"{key}" must be one of {", ".join(allowed)} (found {_kind(value)})')
-            return None
-        return Grade(value)
+        value = self.value(rules, key, where, lambda value: value in allowed, f"one of {', '.join(allowed)}")
+        return None if value is None else Grade(value)
 
     # -- plain values (a missing required key has already been reported by mapping()) ---------
 
@@ -461,29 +463,24 @@ class _Reader:
         return value.strip()
 
     def integer(self, data: dict, key: str, where: Where, minimum: int) -> int | None:
-        if key not in data:
-            return None
-        value = data[key]
-        if not _is_whole_number(value, minimum):
-            self.problem(where, f'"{key}" must be a whole number, at least {minimum} (found {_kind(value)})')
-            return None
-        return value
+        whole = f"a whole number, at least {minimum}"
+        return self.value(data, key, where, lambda value: _is_whole_number(value, minimum), whole)
 
     def number(self, data: dict, key: str, where: Where) -> int | float | None:
-        if key not in data:
-            return None
-        value = data[key]
-        if not _is_number(value):
-            self.problem(where, f'"{key}" must be a number (found {_kind(value)})')
-            return None
-        return value
+        return self.value(data, key, where, _is_number, "a number")
 
     def boolean(self, data: dict, key: str, where: Where, default: bool | None = None) -> bool | None:
+        return self.value(data, key, where, lambda value: isinstance(value, bool), "true or false", default)
+
+    def value(
+        self, data: dict, key: str, where: Where, fits: Callable[[Any], bool], expected: str, default: Any = None
+    ) -> Any:
+        """data[key] if it fits; default if it is missing; None, with the problem, if it does not fit."""
         if key not in data:
             return default
         value = data[key]
-        if not isinstance(value, bool):
-            self.problem(where, f'"{key}" must be true or false (found {_kind(value)})')
+        if not fits(value):
+            self.problem(where, f'"{key}" must be {expected} (found {_kind(value)})')
             return None
         return value
 

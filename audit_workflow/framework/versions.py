@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from ..resources import setting_path
-from .loader import default_framework, framework_from_dict, framework_to_dict, load_framework
+from .loader import default_framework, default_framework_path, framework_from_dict, framework_to_dict, load_framework
 from .model import Framework
 from .models import FrameworkVersion
 
@@ -43,12 +43,21 @@ def configured_framework_file(config: Mapping[str, Any]) -> Path:
 def active_framework(db: Session, la_id: uuid.UUID, shipped_file: Path | None = None) -> tuple[FrameworkVersion, Framework]:
     """The LA's active loaded framework if it has one, else the shipped default: the framework in
     `shipped_file` (see configured_framework_file), or without one the package's own default file."""
-    row = db.exec(
-        select(FrameworkVersion).where(FrameworkVersion.la_id == la_id, FrameworkVersion.active)
-    ).first()
+    row = _loaded_by(db, la_id)
     if row is None:
         row = _shipped_default(db, shipped_file)
     return row, parse_stored(row.content)
+
+
+def framework_in_use(db: Session, la_id: uuid.UUID, shipped_file: Path | None = None) -> Framework:
+    """active_framework's framework, only read: for reports, which store nothing (the shipped default
+    is stored when the first audit is graded under it)."""
+    row = _loaded_by(db, la_id)
+    return parse_stored(row.content) if row is not None else shipped_framework(shipped_file)[0]
+
+
+def _loaded_by(db: Session, la_id: uuid.UUID) -> FrameworkVersion | None:
+    return db.exec(select(FrameworkVersion).where(FrameworkVersion.la_id == la_id, FrameworkVersion.active)).first()
 
 
 def load_la_framework(db: Session, la_id: uuid.UUID, path: str | Path) -> FrameworkVersion:
@@ -96,7 +105,7 @@ def parse_stored(content: str) -> Framework:
 
 def shipped_framework(shipped_file: Path | None = None) -> tuple[Framework, str]:
     """The shipped default and where it came from."""
-    if shipped_file is None:
+    if shipped_file is None or shipped_file == default_framework_path():  # the package's own file, read once
         return default_framework(), "the shipped default framework"
     return load_framework(shipped_file), str(shipped_file)
 

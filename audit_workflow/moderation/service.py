@@ -31,6 +31,7 @@ from ..framework.versions import framework_for_audit
 from ..notifications.catalogue import staff_context
 from ..notifications.outbox import queue_message
 from ..plans.models import Plan
+from ..refusals import Refused
 from ..typed_text import checked_text
 from . import selection, statistics
 from .models import Adjudication, AgreedGrade, ModerationCycle, ModerationPick, Moderator, PickSource
@@ -41,12 +42,8 @@ REASON_MAX_LENGTH = 500
 RATIONALE_MAX_LENGTH = 2000
 
 
-class ModerationError(ValueError):
-    """A change the rules refuse, worded for the user; field names the form field it is about."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class ModerationError(Refused):
+    """A change the moderation rules refuse (see refusals.Refused)."""
 
 
 def _typed_text(text: str, field: str, limit: int, what: str) -> str:

@@ -17,12 +17,13 @@ from sqlmodel import Session
 
 from ..auth.models import User
 from ..cycles.models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentStatus
+from ..refusals import Refused
 from .models import FAILED_STATUSES, FINAL_STATUSES, UNSENT_STATUSES, WAITING_STATUSES, Alert, MessageStatus, OutboxMessage
 from .outbox import queue_message
 from .throttle import forget_old_sends
 
 
-class OutboxActionRefused(ValueError):
+class OutboxActionRefused(Refused):
     """The message is not in a state that allows this; the message says why, for the user."""
 
 

@@ -47,9 +47,9 @@ def load_reports_demo(db: Session, config: Mapping[str, Any], authorities: list[
         set_benchmark_opt_in(db, la, True)
     for fields in BENCHMARK_AUTHORITIES:
         demo = base.DemoAuthority(*fields)
-        la = base._ensure_authority(db, demo)
+        la = base.ensure_authority(db, demo)
         _ensure_small_staff(db, la, demo)
-        base._ensure_plans(db, la, demo)
+        base.ensure_plans(db, la, demo)
         _ensure_closed_cycle(db, mail, framework_file, la, demo, base.SUMMER_CYCLE, date(2026, 4, 13), date(2026, 7, 17),
                              BENCHMARK_SAMPLE_SIZE)
         set_benchmark_opt_in(db, la, True)
@@ -60,7 +60,7 @@ def _ensure_small_staff(db: Session, la: LocalAuthority, demo: base.DemoAuthorit
     for role, discipline, count in BENCHMARK_STAFF:
         for _ in range(count):
             counters[role] = counters.get(role, 0) + 1
-            email = base._email(role, counters[role], demo)
+            email = base.staff_email(role, counters[role], demo)
             if db.exec(select(User).where(User.email == email)).first() is None:
                 create_user(db, la.id, email, f"Demo {role} {counters[role]}", role, discipline=discipline)
 
@@ -73,11 +73,11 @@ def _ensure_closed_cycle(db: Session, mail: StaffMail, framework_file: Path, la:
     rng = random.Random(f"demo-reports-{demo.code}-{name}")
     auditors = {user.id: user for user in db.exec(select(User).where(User.la_id == la.id)).all()
                 if user.has_role(Role.AUDITOR)}
-    assignments = base._run_cycle(db, mail, la, demo, name, start, end, size=size)
+    assignments = base.run_cycle(db, mail, la, demo, name, start, end, size=size)
     for number, assignment in enumerate(assignments):
-        base._complete_audit(db, assignment, auditors[assignment.auditor_id], rng, framework_file)
-        assignment.assigned_at = base._at(start + timedelta(days=14))
-        assignment.submitted_at = base._at(start + timedelta(days=21 + number % 14))
+        base.complete_audit(db, assignment, auditors[assignment.auditor_id], rng, framework_file)
+        assignment.assigned_at = base.morning_of(start + timedelta(days=14))
+        assignment.submitted_at = base.morning_of(start + timedelta(days=21 + number % 14))
         db.add(assignment)
     _date_audits(db, assignments)
     close_cycle(db, db.get(AuditCycle, assignments[0].cycle_id))

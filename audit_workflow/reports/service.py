@@ -1,20 +1,23 @@
 """The reports' use cases: one LA's results under a filter, compared with its previous cycle and with
 benchmarks; loading published figures; the LA's benchmarking opt-in.
 
-The cycle report builds on report() and cycle_results(), so its figures are the page's.
+The cycle report builds on results(), so its figures are the page's. The framework is the LA's
+(framework.versions.framework_in_use): its loaded one, or the shipped default the settings name
+(FRAMEWORK_FILE), which the caller passes as shipped_framework_file.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlmodel import Session, col, delete, select
 
 from ..authorities.models import LocalAuthority
 from ..cycles.models import AuditCycle
 from ..framework import Framework
-from ..framework.versions import active_framework
+from ..framework.versions import framework_in_use
 from . import queries
 from .aggregates import (
     HEALTH_FOCUS,
@@ -71,19 +74,13 @@ def own_filter(db: Session, la_id: uuid.UUID, parsed: ParsedFilter) -> ParsedFil
     return ParsedFilter(parsed.filter.with_cycle(None), {**parsed.errors, "cycle": "Choose a cycle from the list"})
 
 
-def results(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, framework: Framework | None = None,
+def results(db: Session, la_id: uuid.UUID, report_filter: ReportFilter, framework: Framework,
             counts: list[GradeCount] | None = None) -> Results:
-    """The LA's results under the filter (counts: its grade counts, if already read)."""
-    framework = framework or active_framework(db, la_id)[1]
+    """The LA's results under the filter, graded by its framework (counts: its grade counts, if already read)."""
     counts = queries.grade_counts(db, la_id, report_filter) if counts is None else counts
     tallies = queries.criterion_tallies(db, la_id, report_filter, good_criteria_ids(framework))
     return Results(distributions(counts, framework), most_missed(framework, tallies),
                    queries.agreed_count(db, la_id, report_filter))
-
-
-def cycle_results(db: Session, cycle: AuditCycle, report_filter: ReportFilter | None = None) -> Results:
-    """A cycle's results (for the cycle report), optionally narrowed by the other filters."""
-    return results(db, cycle.la_id, (report_filter or ReportFilter()).with_cycle(cycle.id))
 
 
 def previous_cycle(db: Session, cycle: AuditCycle) -> AuditCycle | None:
@@ -283,8 +280,11 @@ class ReportPage:
     cycles: list[queries.CycleChoice]
 
 
-def report_page(db: Session, la: LocalAuthority, report_filter: ReportFilter) -> ReportPage:
-    framework = active_framework(db, la.id)[1]
+def report_page(db: Session, la: LocalAuthority, report_filter: ReportFilter,
+                shipped_framework_file: Path | None = None) -> ReportPage:
+    """shipped_framework_file: the FRAMEWORK_FILE setting (configured_framework_file), for an LA
+    that has loaded no framework of its own; without it, the package's default file."""
+    framework = framework_in_use(db, la.id, shipped_framework_file)
     by_cycle = queries.grade_counts_by_cycle(db, la.id, report_filter)
     found = results(db, la.id, report_filter, framework, [row for rows in by_cycle.values() for row in rows])
     return ReportPage(found, compare_with_previous(db, la.id, report_filter, framework, by_cycle),

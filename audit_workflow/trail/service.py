@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, text
 from sqlmodel import Session, col, select
 
+from ..refusals import Refused
 from .models import PURGE_SETTING, AccessEvent
 
 # A page or an export shows at most this many events, newest first; the count says if there were more.
 LIMIT = 2000
 
 
-class TrailError(ValueError):
+class TrailError(Refused):
     """A question the trail cannot answer as asked; the message says why."""
 
 

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from sqlmodel import Session
 
 from ..db import get_session
+from ..refusals import Refused
 from .errors import render_error
 
 
@@ -33,7 +34,7 @@ def apply_change(
     *,
     form: FlaskForm | None = None,
     page: Callable[[], Any] | None = None,
-    refused: type[Exception] | tuple[type[Exception], ...] = (),
+    refused: type[Exception] | tuple[type[Exception], ...] = Refused,
     when_refused: Callable[[Exception], Any] | None = None,
 ):
     """Make `change` and answer the request.
@@ -42,8 +43,9 @@ def apply_change(
     - A submitted form is validated (CSRF included); with no form there is nothing to fill in, and
       the app's CSRF check has run already.
     - Valid: `change(db)`, commit, flash its message and redirect to where it says.
-    - The service raised one of `refused`: roll back; `when_refused(refusal)` answers (a 409 page,
-      say), or, by default and when it returns None, the refusal is on the form.
+    - The service raised one of `refused` (by default any area's refusal, refusals.Refused): roll
+      back; `when_refused(refusal)` answers (a 409 page, say), or, by default and when it returns
+      None, the refusal is on the form; with no form, on a 409 page.
     - Otherwise (form errors, a refusal on the form): `page()` with a 400, or a bare 400 page.
     """
     if form is not None and not form.is_submitted():
@@ -54,7 +56,12 @@ def apply_change(
             done = change(db)
         except refused as refusal:
             db.rollback()
-            answer = when_refused(refusal) if when_refused else show_on_form(form, refusal)
+            if when_refused is not None:
+                answer = when_refused(refusal)
+            elif form is not None:
+                answer = show_on_form(form, refusal)
+            else:
+                answer = render_error(409, [str(refusal)])
             if answer is not None:
                 return answer
         else:

@@ -9,7 +9,7 @@ import pytest
 import responses
 from sqlmodel import select
 
-from audit_workflow.auth.entra import APP_KEY
+from audit_workflow.auth.entra import APP_KEY, EntraSettings
 from audit_workflow.auth.models import UserSession
 from tests.conftest import csrf_token
 
@@ -140,3 +140,9 @@ def test_entra_callback_without_a_started_flow_is_refused(client, world, microso
 
 def test_entra_routes_are_absent_when_not_configured(client):
     assert client.get("/sign-in/microsoft").status_code == 404
+
+
+def test_entra_settings_never_show_the_client_secret(entra_app):
+    settings = EntraSettings.from_config(entra_app.config)
+    assert settings.authority == f"{entra_app.config['ENTRA_AUTHORITY_HOST']}/{TENANT}"
+    assert "secret" not in repr(settings)

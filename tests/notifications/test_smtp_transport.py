@@ -216,6 +216,7 @@ def test_find_sent_cannot_tell_and_describe_keeps_the_password_out():
     transport = _transport(25, starttls=True, username="relay-user", password="relay-pass")
     assert transport.find_sent(replace(EMAIL, draft_id="anything")) is None
     assert "relay-user" in transport.describe() and "relay-pass" not in transport.describe()
+    assert "relay-pass" not in repr(transport.settings)
 
 
 def test_settings_come_from_the_app_config():

@@ -14,7 +14,7 @@ SPECIAL_TYPES = ("special_maintained", "special_academy_free", "special_independ
 
 def test_demo_plans_fit_their_key_stage_and_setting_type(db, world):
     la = world.las["own"]
-    demo._ensure_plans(db, la, demo.DEMO_AUTHORITIES[0])
+    demo.ensure_plans(db, la, demo.DEMO_AUTHORITIES[0])
     plans = db.exec(select(Plan).where(Plan.la_id == la.id)).all()
     assert len(plans) == demo.PLANS_PER_LA
     for plan in plans:

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
 
 from audit_workflow.audits.models import Audit, AuditStatus, SectionJudgement
 from audit_workflow.cycles.models import AssignmentStatus
-from audit_workflow.framework import SECTION_CODES
-from audit_workflow.framework.versions import active_framework
+from audit_workflow.framework import SECTION_CODES, default_framework, framework_to_dict
+from audit_workflow.framework.versions import active_framework, configured_framework_file
 from tests.factories import make_assignment, make_cycle, make_plan
 
 SUBMITTED = datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc)
+CONFIGURED = "Configured wording: "  # starts every Good criterion and section description of configure_framework's file
+
+
+def configure_framework(app, folder: Path) -> Path:
+    """FRAMEWORK_FILE names a framework of its own (the shipped one, reworded under another version),
+    as a council's settings may; the file, as services are given it."""
+    data = framework_to_dict(default_framework())
+    data["version"] = "configured-2099.1"
+    for section in data["sections"]:
+        section["what_good_looks_like"] = CONFIGURED + section["what_good_looks_like"]
+        for criterion in section["bands"]["good"]:
+            criterion["text"] = CONFIGURED + criterion["text"]
+    path = folder / "configured.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    app.config["FRAMEWORK_FILE"] = str(path)
+    return configured_framework_file(app.config)
 
 
 def submitted_audit(db, la, cycle, auditor, system_id: str, overall: str, sections: dict | None = None,

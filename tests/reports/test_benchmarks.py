@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from audit_workflow.authorities.service import create_local_authority
+from audit_workflow.framework import default_framework
 from audit_workflow.reports import queries, service
 from audit_workflow.reports.benchmarking import BenchmarkFileError, read_benchmark_file
 from audit_workflow.reports.filters import ReportFilter
@@ -39,7 +40,8 @@ def other_las(db, world, how_many: int, region: str = "South East", opted_in: bo
 
 
 def national(db, world):
-    return service.benchmarks(db, world.las["own"], ReportFilter(), service.results(db, world.las["own"].id, ReportFilter()).overall)
+    overall = service.results(db, world.las["own"].id, ReportFilter(), default_framework()).overall
+    return service.benchmarks(db, world.las["own"], ReportFilter(), overall)
 
 
 def test_five_other_las_make_a_benchmark_and_four_do_not(db, world):

@@ -2,7 +2,7 @@ from datetime import date
 
 from audit_workflow.reports import service
 from audit_workflow.reports.filters import ReportFilter
-from tests.reports.builders import dated_cycle, grade_mix
+from tests.reports.builders import CONFIGURED, configure_framework, dated_cycle, grade_mix
 
 
 def three_cycles(db, world):
@@ -45,3 +45,10 @@ def test_the_report_page_adds_up(db, world):
     assert page.results.overall.counts == (4, 5, 0, 3)
     assert page.against_the_rest is None and page.benchmarks == []
     assert [cycle.name for cycle in page.cycles] == ["Autumn", "Summer", "Spring"]
+
+
+def test_the_report_page_of_an_la_without_a_framework_of_its_own_uses_the_configured_file(app, db, world, tmp_path):
+    three_cycles(db, world)
+    page = service.report_page(db, world.las["own"], ReportFilter(), configure_framework(app, tmp_path))
+    missed = [item for items in page.results.missed.values() for item in items]
+    assert missed and all(item.text.startswith(CONFIGURED) for item in missed)

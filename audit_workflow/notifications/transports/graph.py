@@ -30,9 +30,9 @@ keeps one requests session.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import msal
 import requests
@@ -42,12 +42,12 @@ from O365 import Account
 from O365.connection import Connection, MSGraphProtocol
 from O365.utils.token import BaseTokenBackend, MemoryTokenBackend
 
+from ...app_registration import AppRegistration
 from ...clock import utcnow
 from ..retry import Outcome, classify_failure, parse_retry_after
 from .base import DraftRecorder, OutgoingEmail, PermanentFailure, SendReceipt, TemporaryFailure, TransportFailure
 
 DEFAULT_ENDPOINT = "https://graph.microsoft.com"
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 IMMUTABLE_IDS = {"Prefer": 'IdType="ImmutableId"'}
 # A named MAPI string property in this service's own property set: it carries the outbox
 # idempotency key, so the Sent Items copy of a message can be found by key.
@@ -56,25 +56,18 @@ IDEMPOTENCY_KEY_PROPERTY = "String {6f0c5e1e-9d54-4c3b-a0a4-3d1f6e2b8c77} Name A
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class GraphSettings:
-    tenant_id: str
-    client_id: str
-    client_secret: str = field(repr=False)
+@dataclass(frozen=True, kw_only=True)
+class GraphSettings(AppRegistration):
     sender: str  # the shared mailbox the service sends as
     endpoint: str = DEFAULT_ENDPOINT
-    authority_host: str = DEFAULT_AUTHORITY_HOST
     timeout_seconds: float = 30
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GraphSettings:
         return cls(
-            tenant_id=config["GRAPH_TENANT_ID"],
-            client_id=config["GRAPH_CLIENT_ID"],
-            client_secret=config["GRAPH_CLIENT_SECRET"],
+            **cls.settings_from(config, "GRAPH"),
             sender=config["GRAPH_SENDER"],
             endpoint=config["GRAPH_ENDPOINT"],
-            authority_host=config["GRAPH_AUTHORITY_HOST"],
             timeout_seconds=config.get("GRAPH_TIMEOUT_SECONDS", 30),
         )
 
@@ -114,17 +107,15 @@ class _GraphProtocol(MSGraphProtocol):
 
 
 class _Connection(Connection):
-    """O365's Connection with an msal client for the configured authority host, asking for the
+    """O365's Connection with an msal client for the app registration's authority, asking for the
     configured endpoint's token scope."""
 
-    def __init__(self, credentials: tuple[str, str], *, authority_host: str, token_scope: str, sign_in: SignIn,
-                 **kwargs: Any):
+    def __init__(self, credentials: tuple[str, str], *, registration: AppRegistration, token_scope: str,
+                 sign_in: SignIn, **kwargs: Any):
         super().__init__(credentials, token_backend=sign_in.token_backend, **kwargs)
         self._sign_in = sign_in
-        self._msal_authority = f"{authority_host}/{self.tenant_id}"
-        # msal asks login.microsoftonline.com about hosts it does not know; with discovery off it
-        # reads the authority's own OpenID configuration instead.
-        self._instance_discovery = urlparse(authority_host).hostname in msal.authority.WELL_KNOWN_AUTHORITY_HOSTS
+        self._msal_authority = registration.authority
+        self._instance_discovery = registration.instance_discovery
         self._token_scope = token_scope
 
     @property
@@ -180,7 +171,7 @@ class GraphTransport:
             (settings.client_id, settings.client_secret),
             auth_flow_type="credentials",
             tenant_id=settings.tenant_id,
-            authority_host=settings.authority_host.rstrip("/"),
+            registration=settings,
             token_scope=f"{self._endpoint}/.default",
             protocol=_GraphProtocol(self._endpoint),
             main_resource=settings.sender,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -28,7 +28,7 @@ class SmtpSettings:
     port: int = 25
     starttls: bool = False
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     timeout_seconds: float = 30
 
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Mapping
 
 from sqlalchemy.engine import Engine
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from ...clock import utcnow
 from ...cycles.models import AuditCycle
 from ...db import describe_error, session_scope
+from ...framework.versions import configured_framework_file
 from ...outcome import JobOutcome
 from . import service
 
@@ -36,7 +38,7 @@ def cycle_reports_job(engine: Engine, config: Mapping[str, Any], now: datetime |
             if job is None:
                 break
             job_id, cycle_id, format_name = job.id, job.cycle_id, job.format
-        if write_report(engine, job_id, cycle_id, format_name):
+        if write_report(engine, job_id, cycle_id, format_name, configured_framework_file(config)):
             written += 1
         else:
             failed += 1
@@ -44,7 +46,8 @@ def cycle_reports_job(engine: Engine, config: Mapping[str, Any], now: datetime |
     return JobOutcome(summary + (f", {failed} failed" if failed else ""))
 
 
-def write_report(engine: Engine, job_id: uuid.UUID, cycle_id: uuid.UUID, format_name: str) -> bool:
+def write_report(engine: Engine, job_id: uuid.UUID, cycle_id: uuid.UUID, format_name: str,
+                 shipped_framework_file: Path) -> bool:
     def each_part(done: int, of: int) -> None:
         with session_scope(engine) as progress_db:
             service.record_progress(progress_db, job_id, done * BUILT_PERCENT // of)
@@ -53,7 +56,7 @@ def write_report(engine: Engine, job_id: uuid.UUID, cycle_id: uuid.UUID, format_
         with session_scope(engine) as db:
             cycle = db.get(AuditCycle, cycle_id)
             fmt = service.report_format(format_name)
-            report = service.build_report(db, cycle, each_part=each_part)
+            report = service.build_report(db, cycle, each_part=each_part, shipped_framework_file=shipped_framework_file)
             filename = service.report_filename(cycle, fmt)
         content = fmt.write(report)
     except Exception as error:  # kept on the row for the person who asked; the next report still runs

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -28,8 +29,9 @@ from ...cycles import progress
 from ...cycles.models import AssignmentStatus, AuditCycle
 from ...db import session_scope
 from ...framework import Framework
-from ...framework.versions import active_framework
+from ...framework.versions import framework_in_use
 from ...notifications.privacy import personal_data_in
+from ...refusals import Refused
 from ..aggregates import OVERALL, Distribution
 from ..filters import ReportFilter
 from . import parts, summaries
@@ -63,12 +65,8 @@ FORMATS = {
 }
 
 
-class CycleReportError(ValueError):
-    """A request the service refuses; the message says why, `field` which form field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class CycleReportError(Refused):
+    """A cycle report request the service refuses (see refusals.Refused)."""
 
 
 def report_format(name: str) -> ReportFormat:
@@ -83,14 +81,16 @@ def report_format(name: str) -> ReportFormat:
 @dataclass
 class ReportInputs:
     """What the part builders read: the cycle, and its figures (the reports pages' own, from
-    reports.service) computed once on first use."""
+    reports.service) computed once on first use. shipped_framework_file: the FRAMEWORK_FILE setting
+    (configured_framework_file), for an LA that has loaded no framework of its own."""
 
     db: Session
     cycle: AuditCycle
+    shipped_framework_file: Path | None = None
 
     @cached_property
     def framework(self) -> Framework:
-        return active_framework(self.db, self.cycle.la_id)[1]
+        return framework_in_use(self.db, self.cycle.la_id, self.shipped_framework_file)
 
     @cached_property
     def results(self) -> reports.Results:
@@ -168,9 +168,10 @@ PART_BUILDERS: list[Callable[[ReportInputs], Part | None]] = [
 
 
 def build_report(db: Session, cycle: AuditCycle, on: date | None = None,
-                 each_part: Callable[[int, int], None] | None = None) -> CycleReport:
+                 each_part: Callable[[int, int], None] | None = None,
+                 shipped_framework_file: Path | None = None) -> CycleReport:
     """The whole report; `each_part(done, of)` is told after each part (the background job's progress)."""
-    inputs = ReportInputs(db, cycle)
+    inputs = ReportInputs(db, cycle, shipped_framework_file)
     built = []
     for number, builder in enumerate(PART_BUILDERS, 1):
         part = builder(inputs)
@@ -195,18 +196,20 @@ def report_filename(cycle: AuditCycle, fmt: ReportFormat) -> str:
     return f"cycle-report-{slug}.{fmt.extension}"
 
 
-def generate(db: Session, cycle: AuditCycle, format_name: str, on: date | None = None) -> tuple[bytes, str]:
+def generate(db: Session, cycle: AuditCycle, format_name: str, on: date | None = None,
+             shipped_framework_file: Path | None = None) -> tuple[bytes, str]:
     """The report file and its name, written while the caller waits."""
     fmt = report_format(format_name)
-    return fmt.write(build_report(db, cycle, on)), report_filename(cycle, fmt)
+    report = build_report(db, cycle, on, shipped_framework_file=shipped_framework_file)
+    return fmt.write(report), report_filename(cycle, fmt)
 
 
-def generate_reading_only(engine: Engine, cycle_id: uuid.UUID, format_name: str) -> tuple[bytes, str]:
-    """generate() in a transaction of its own, which reads (it writes only the shipped framework, if
-    no audit has stored it yet), so a request that would otherwise hold SQLite's write lock does not
-    keep other writers waiting while the file is written."""
+def generate_reading_only(engine: Engine, cycle_id: uuid.UUID, format_name: str,
+                          shipped_framework_file: Path | None = None) -> tuple[bytes, str]:
+    """generate() in a transaction of its own, which only reads, so a request that would otherwise
+    hold SQLite's write lock does not keep other writers waiting while the file is written."""
     with session_scope(engine) as db:
-        return generate(db, db.get(AuditCycle, cycle_id), format_name)
+        return generate(db, db.get(AuditCycle, cycle_id), format_name, shipped_framework_file=shipped_framework_file)
 
 
 # --- The coordinator's text ------------------------------------------------------------------------
@@ -218,8 +221,8 @@ def report_texts(db: Session, cycle: AuditCycle) -> dict[str, str]:
     return {row.topic: row.text for row in db.exec(select(CycleReportText).where(CycleReportText.cycle_id == cycle.id)).all()}
 
 
-def suggestions(db: Session, cycle: AuditCycle) -> dict[str, str]:
-    inputs = ReportInputs(db, cycle)
+def suggestions(db: Session, cycle: AuditCycle, shipped_framework_file: Path | None = None) -> dict[str, str]:
+    inputs = ReportInputs(db, cycle, shipped_framework_file)
     return {focus.key: parts.suggested_recommendation(focus, inputs.distributions, inputs.framework)
             for focus in parts.FOCUS_AREAS}
 

@@ -5,12 +5,15 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from audit_workflow.framework import SECTION_CODES
-from audit_workflow.reports.cycle_report import service
+from audit_workflow.framework import SECTION_CODES, default_framework
+from audit_workflow.db import get_engine
+from audit_workflow.reports.cycle_report import jobs, service
 from audit_workflow.reports.cycle_report.document import Percent
-from audit_workflow.reports.cycle_report.models import CycleReportText
+from audit_workflow.reports.cycle_report.models import CycleReportJob, CycleReportText
 from audit_workflow.reports.cycle_report.parts import FOCUS_AREAS
+from tests.reports.builders import CONFIGURED, configure_framework
 from tests.reports.cycle_report.builders import GRADES, graded_cycle
+from tests.reports.cycle_report.readback import sheet_rows
 
 LABELS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 
@@ -170,8 +173,30 @@ def test_the_criteria_most_missed_are_the_pages(db, cycles):
     from audit_workflow.reports.service import results
 
     _, autumn = cycles
-    expected = results(db, autumn.cycle.la_id, ReportFilter(cycle=autumn.cycle.id)).missed
+    expected = results(db, autumn.cycle.la_id, ReportFilter(cycle=autumn.cycle.id), default_framework()).missed
     rows = service.build_report(db, autumn.cycle).part("missed").tables()[0].rows
     assert [(row[0], row[2], row[3]) for row in rows] == [(item.section_code, item.missed, item.audits)
                                                           for items in expected.values() for item in items]
     assert rows[0][2] == 15  # nothing is ticked in these audits: every Good criterion was missed in all 15
+
+
+def test_an_la_without_a_framework_of_its_own_is_reported_under_the_configured_file(app, db, cycles, tmp_path):
+    _, autumn = cycles
+    shipped = configure_framework(app, tmp_path)
+    missed = service.build_report(db, autumn.cycle, shipped_framework_file=shipped).part("missed").tables()[0].rows
+    assert missed and all(row[1].startswith(CONFIGURED) for row in missed)
+    suggested = service.suggestions(db, autumn.cycle, shipped_framework_file=shipped)
+    assert all(CONFIGURED in text for text in suggested.values())
+
+
+def test_the_report_job_uses_the_configured_framework_file(app, db, cycles, tmp_path):
+    _, autumn = cycles
+    configure_framework(app, tmp_path)
+    service.request_report(db, autumn.cycle, "xlsx", user_id=None)
+    db.commit()
+    assert jobs.cycle_reports_job(get_engine(app), app.config).summary == "1 cycle report written"
+    db.expire_all()
+    content = db.exec(select(CycleReportJob)).one().content
+    rows = sheet_rows(content, "Criteria most often missed")
+    criteria = [row[1] for row in rows[[row[1] for row in rows].index("Criterion") + 1:]]
+    assert criteria and all(text.startswith(CONFIGURED) for text in criteria)
