@@ -9,7 +9,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..cycles.forms import DayMonthYearField, WholeNumberField, attach_error, choices  # noqa: F401  (attach_error: for the views)
+from ..cycles.forms import DayMonthYearField, WholeNumberField, choices
 from .kinds import ACTION_TYPE_LABELS
 from .service import NOTE_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
