@@ -9,13 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from ..framework.model import GRADES_BEST_FIRST, Grade
-from .service import OVERALL, RATIONALE_MAX_LENGTH, REASON_MAX_LENGTH, ModerationError
-
-
-def attach_error(form: FlaskForm, error: ModerationError) -> None:
-    """Show a service refusal on the field it names, or on the form's button when it names none."""
-    field = form._fields.get(error.field or "") or form._fields["submit"]
-    field.errors = [*field.errors, str(error)]
+from .service import OVERALL, RATIONALE_MAX_LENGTH, REASON_MAX_LENGTH
 
 
 def _reason(label: str, hint: str) -> StringField:
