@@ -94,10 +94,15 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def reason_field(label: str, hint: str) -> StringField:
+def text_area_field(label: str, hint: str, missing: str, limit: int, too_long: str, *checks) -> StringField:
+    """A GOV.UK text area for what staff type: `missing` when it is left empty, `too_long` past `limit` characters."""
     return StringField(label, widget=GovTextArea(), description=hint,
-                       validators=[InputRequired("Enter a reason"), Length(max=500, message="The reason must be 500 characters or fewer"),
-                                   NoPersonalData("the reason")])
+                       validators=[InputRequired(missing), Length(max=limit, message=too_long), *checks])
+
+
+def reason_field(label: str, hint: str) -> StringField:
+    return text_area_field(label, hint, "Enter a reason", 500, "The reason must be 500 characters or fewer",
+                           NoPersonalData("the reason"))
 
 
 def _target_text(settings: CycleSettings) -> str:
