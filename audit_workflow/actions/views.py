@@ -10,6 +10,7 @@ import uuid
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import Session, col
+from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, blind_to, has_role, in_my_la, load_owned, require_user
 from ..auth.models import Role, User
@@ -111,15 +112,14 @@ def new():
 def _action_page(action: Action, forms: dict[str, FlaskForm] | None = None, submitted: FlaskForm | None = None):
     db = get_session()
     forms = forms or {}
-    assign = forms.get("assign") or AssignForm(formdata=None, team=action.owner_team, owner=str(action.owner_id or NOBODY))
-    assign.owner.choices = choices([(NOBODY, "Nobody: a team only")] + [(str(user.id), user.display_name)
-                                                                       for user in service.owners(db, action.la_id)])
+    assign = _with_owners(forms.get("assign") or AssignForm(formdata=None, team=action.owner_team,
+                                                            owner=str(action.owner_id or NOBODY)), action)
     amended = None
     candidates = []
     if action.action_type == ActionType.REAUDIT and action.status == ActionStatus.OPEN:
         amended = forms.get("amended") or AmendedForm(formdata=None)
         candidates = service.reaudit_candidates(db, action)
-        amended.auditor.choices = choices((str(user.id), user.display_name) for user in candidates)
+        amended.auditor.choices = _people(candidates)
     row = service.action_row(db, action)
     original, reaudit = service.audits_of_action(db, action)
     for audit in (original, reaudit):
@@ -134,6 +134,15 @@ def _action_page(action: Action, forms: dict[str, FlaskForm] | None = None, subm
     )
 
 
+def _people(users: list[User]) -> list[SelectChoice]:
+    return choices((str(user.id), user.display_name) for user in users)
+
+
+def _with_owners(form: AssignForm, action: Action) -> AssignForm:
+    form.owner.choices = choices([(NOBODY, "Nobody: a team only")]) + _people(service.owners(get_session(), action.la_id))
+    return form
+
+
 @bp.get("/actions/<uuid:action_id>")
 @allow(*OVERSEERS)
 def show(action_id: uuid.UUID):
@@ -144,9 +153,7 @@ def show(action_id: uuid.UUID):
 @allow(Role.COORDINATOR)
 def assign(action_id: uuid.UUID):
     action = load_owned(Action, action_id)
-    form = AssignForm()
-    form.owner.choices = choices([(NOBODY, "Nobody")] + [(str(user.id), user.display_name)
-                                                        for user in service.owners(get_session(), action.la_id)])
+    form = _with_owners(AssignForm(), action)
 
     def do_assign(db: Session):
         owner_id = uuid.UUID(form.owner.data) if form.owner.data else None
@@ -162,7 +169,7 @@ def assign(action_id: uuid.UUID):
 def amended(action_id: uuid.UUID):
     action = load_owned(Action, action_id)
     form = AmendedForm()
-    form.auditor.choices = choices((str(user.id), user.display_name) for user in service.reaudit_candidates(get_session(), action))
+    form.auditor.choices = _people(service.reaudit_candidates(get_session(), action))
 
     def do_mark(db: Session):
         assignment = service.mark_plan_amended(db, action, require_user(), uuid.UUID(form.auditor.data),
