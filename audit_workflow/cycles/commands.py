@@ -104,9 +104,9 @@ def allocate(cycle_id):
         click.echo(f"Allocated {len(outcome.assignments)} plans; {len(outcome.unallocated)} not allocated.")
 
 
-def _moving_command(name: str, move: Callable[[Session, AuditCycle], None], now: str, help: str) -> click.Command:
+def _moving_command(name: str, move: Callable[[Session, AuditCycle], None], now: str, description: str) -> click.Command:
     """`cycle <name> CYCLE_ID`: move the cycle on with `move` and say what it is `now`."""
-    @cycle_cli.command(name, cls=BadInputExitsOne, help=help)
+    @cycle_cli.command(name, cls=BadInputExitsOne, help=description)
     @click.argument("cycle_id")
     def command(cycle_id):
         with _transaction() as db:
