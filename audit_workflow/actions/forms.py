@@ -4,12 +4,12 @@ ActionError names the field a refusal belongs to."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..cycles.forms import DayMonthYearField, WholeNumberField, attach_error, choices  # noqa: F401  (attach_error: for the views)
+from ..cycles.forms import DayMonthYearField, WholeNumberField, choices, text_area_field
 from .kinds import ACTION_TYPE_LABELS
 from .service import NOTE_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
@@ -26,11 +26,9 @@ class OptionalDayMonthYearField(DayMonthYearField):
 
 
 def summary_field() -> StringField:
-    return StringField("What is to be done", widget=GovTextArea(),
-                       description="For example, rewrite the outcomes in section E so each is specific and measurable. "
-                                   "Do not name the child or their family.",
-                       validators=[InputRequired("Enter what is to be done"),
-                                   Length(max=SUMMARY_MAX_LENGTH, message=f"Keep it to {SUMMARY_MAX_LENGTH} characters or fewer")])
+    return text_area_field("What is to be done", "For example, rewrite the outcomes in section E so each is specific and "
+                           "measurable. Do not name the child or their family.", "Enter what is to be done",
+                           SUMMARY_MAX_LENGTH, f"Keep it to {SUMMARY_MAX_LENGTH} characters or fewer")
 
 
 class NewActionForm(FlaskForm):
@@ -68,10 +66,8 @@ class AmendedForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    note = StringField("What was done", widget=GovTextArea(),
-                       description="A short note for the record. Do not name the child or their family.",
-                       validators=[InputRequired("Enter what was done"),
-                                   Length(max=NOTE_MAX_LENGTH, message=f"Keep the note to {NOTE_MAX_LENGTH} characters or fewer")])
+    note = text_area_field("What was done", "A short note for the record. Do not name the child or their family.",
+                           "Enter what was done", NOTE_MAX_LENGTH, f"Keep the note to {NOTE_MAX_LENGTH} characters or fewer")
     submit = SubmitField("Close the action", widget=GovSubmitInput())
 
 

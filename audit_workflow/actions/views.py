@@ -7,11 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from typing import Callable
-
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import Session, col
+from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, blind_to, has_role, in_my_la, load_owned, require_user
 from ..auth.models import Role, User
@@ -22,6 +21,7 @@ from ..plans.models import Plan
 from ..trail import recorder as trail
 from ..trail.models import TrailAction
 from ..web import navigation
+from ..web.changes import Done, apply_change
 from ..web.contributions import HOME_PANELS, HomePanel
 from . import service
 from .board import BUCKETS
@@ -34,7 +34,6 @@ from .forms import (
     NewActionForm,
     SettingsForm,
     ThemeForm,
-    attach_error,
     choices,
 )
 from .kinds import ActionStatus, ActionType, Rag
@@ -80,26 +79,6 @@ def action_tag(row: service.ActionRow) -> dict:
     return {"text": text, "classes": classes}
 
 
-def _page(template: str, form: FlaskForm | None, **context):
-    return render_template(template, form=form, **context), 400 if form is not None and form.errors else 200
-
-
-def _change(form: FlaskForm, change: Callable[[Session], tuple[str, str]]):
-    """Validate and change; commit, flash and redirect. None when refused (the reason is on the form)."""
-    if not form.validate_on_submit():
-        return None
-    db = get_session()
-    try:
-        message, then = change(db)
-    except service.ActionError as error:
-        db.rollback()
-        attach_error(form, error)
-        return None
-    db.commit()
-    flash(message)
-    return redirect(then)
-
-
 # --- The list and a new action -----------------------------------------------------------------
 
 
@@ -122,9 +101,9 @@ def new():
         draft = service.ActionDraft(form.action_type.data, form.summary.data, form.system_id.data or "")
         action = service.create_action(db, require_user().la_id, draft, require_user())
         trail.note(TrailAction.CHANGE, require_user(), action, db=db)
-        return "Action created. Assign it to an owner.", url_for("actions.show", action_id=action.id)
+        return Done(url_for("actions.show", action_id=action.id), "Action created. Assign it to an owner.")
 
-    return _change(form, create) or _page("actions/new.html", form)
+    return apply_change(create, form=form, refused=service.ActionError, page=lambda: render_template("actions/new.html", form=form))
 
 
 # --- One action ----------------------------------------------------------------------------------
@@ -133,27 +112,35 @@ def new():
 def _action_page(action: Action, forms: dict[str, FlaskForm] | None = None, submitted: FlaskForm | None = None):
     db = get_session()
     forms = forms or {}
-    assign = forms.get("assign") or AssignForm(formdata=None, team=action.owner_team, owner=str(action.owner_id or NOBODY))
-    assign.owner.choices = choices([(NOBODY, "Nobody: a team only")] + [(str(user.id), user.display_name)
-                                                                       for user in service.owners(db, action.la_id)])
+    assign = _with_owners(forms.get("assign") or AssignForm(formdata=None, team=action.owner_team,
+                                                            owner=str(action.owner_id or NOBODY)), action)
     amended = None
     candidates = []
     if action.action_type == ActionType.REAUDIT and action.status == ActionStatus.OPEN:
         amended = forms.get("amended") or AmendedForm(formdata=None)
         candidates = service.reaudit_candidates(db, action)
-        amended.auditor.choices = choices((str(user.id), user.display_name) for user in candidates)
+        amended.auditor.choices = _people(candidates)
     row = service.action_row(db, action)
     original, reaudit = service.audits_of_action(db, action)
     for audit in (original, reaudit):
         if audit is not None and request.method == "GET":
             trail.note(TrailAction.READ, require_user(), audit, db=db)  # their grades are on the page
-    return _page(
-        "actions/show.html", submitted, row=row, action=action, history=service.history(db, [action.id])[action.id],
+    return render_template(
+        "actions/show.html", form=submitted, row=row, action=action, history=service.history(db, [action.id])[action.id],
         plan=db.get(Plan, action.plan_id) if action.plan_id else None,
         assign_form=assign, amended_form=amended, candidates=candidates, original=original, reaudit=reaudit,
         close_form=forms.get("close") or CloseForm(formdata=None),
         reaudit_cycle=service.reaudit_cycle(db, action) if amended is not None else None,
     )
+
+
+def _people(users: list[User]) -> list[SelectChoice]:
+    return choices((str(user.id), user.display_name) for user in users)
+
+
+def _with_owners(form: AssignForm, action: Action) -> AssignForm:
+    form.owner.choices = choices([(NOBODY, "Nobody: a team only")]) + _people(service.owners(get_session(), action.la_id))
+    return form
 
 
 @bp.get("/actions/<uuid:action_id>")
@@ -166,17 +153,15 @@ def show(action_id: uuid.UUID):
 @allow(Role.COORDINATOR)
 def assign(action_id: uuid.UUID):
     action = load_owned(Action, action_id)
-    form = AssignForm()
-    form.owner.choices = choices([(NOBODY, "Nobody")] + [(str(user.id), user.display_name)
-                                                        for user in service.owners(get_session(), action.la_id)])
+    form = _with_owners(AssignForm(), action)
 
     def do_assign(db: Session):
         owner_id = uuid.UUID(form.owner.data) if form.owner.data else None
         service.assign_action(db, action, require_user(), current_app.config, owner_id=owner_id, team=form.team.data,
                               due_date=form.due_date.data)
-        return "Action assigned.", url_for("actions.show", action_id=action.id)
+        return Done(url_for("actions.show", action_id=action.id), "Action assigned.")
 
-    return _change(form, do_assign) or _action_page(action, {"assign": form}, form)
+    return apply_change(do_assign, form=form, refused=service.ActionError, page=lambda: _action_page(action, {"assign": form}, form))
 
 
 @bp.post("/actions/<uuid:action_id>/amended")
@@ -184,16 +169,16 @@ def assign(action_id: uuid.UUID):
 def amended(action_id: uuid.UUID):
     action = load_owned(Action, action_id)
     form = AmendedForm()
-    form.auditor.choices = choices((str(user.id), user.display_name) for user in service.reaudit_candidates(get_session(), action))
+    form.auditor.choices = _people(service.reaudit_candidates(get_session(), action))
 
     def do_mark(db: Session):
         assignment = service.mark_plan_amended(db, action, require_user(), uuid.UUID(form.auditor.data),
                                                 StaffMail.with_app_settings(db))
         auditor = db.get(User, assignment.auditor_id)
-        return (f"The re-audit is allocated to {auditor.display_name}, who has been emailed. Email them the amended plan.",
-                url_for("actions.show", action_id=action.id))
+        return Done(url_for("actions.show", action_id=action.id),
+                    f"The re-audit is allocated to {auditor.display_name}, who has been emailed. Email them the amended plan.")
 
-    return _change(form, do_mark) or _action_page(action, {"amended": form}, form)
+    return apply_change(do_mark, form=form, refused=service.ActionError, page=lambda: _action_page(action, {"amended": form}, form))
 
 
 @bp.post("/actions/<uuid:action_id>/close")
@@ -204,9 +189,9 @@ def close(action_id: uuid.UUID):
 
     def do_close(db: Session):
         service.close_action(db, action, require_user(), form.note.data)
-        return "Action closed.", url_for("actions.show", action_id=action.id)
+        return Done(url_for("actions.show", action_id=action.id), "Action closed.")
 
-    return _change(form, do_close) or _action_page(action, {"close": form}, form)
+    return apply_change(do_close, form=form, refused=service.ActionError, page=lambda: _action_page(action, {"close": form}, form))
 
 
 @bp.route("/actions/<uuid:action_id>/edit", methods=["GET", "POST"])
@@ -219,9 +204,10 @@ def edit(action_id: uuid.UUID):
 
     def do_edit(db: Session):
         service.edit_action(db, action, require_user(), form.action_type.data, form.summary.data, form.due_date.data)
-        return "Action saved.", url_for("actions.show", action_id=action.id)
+        return Done(url_for("actions.show", action_id=action.id), "Action saved.")
 
-    return _change(form, do_edit) or _page("actions/edit.html", form, action=action)
+    return apply_change(do_edit, form=form, refused=service.ActionError,
+                        page=lambda: render_template("actions/edit.html", form=form, action=action))
 
 
 # --- Themes ----------------------------------------------------------------------------------------
@@ -232,8 +218,8 @@ def _themes_page(cycle_id: str | None, form: ThemeForm | None = None):
     cycle = next((item for item in cycles if str(item.id) == cycle_id), cycles[0] if cycles else None)
     found = service.cycle_themes(get_session(), cycle) if cycle else []
     share = service.settings_for(get_session(), require_user().la_id).theme_share
-    return _page("actions/themes.html", form, cycles=cycles, cycle=cycle, themes=found, share=share,
-                 theme_form=form or ThemeForm(formdata=None))
+    return render_template("actions/themes.html", form=form, cycles=cycles, cycle=cycle, themes=found, share=share,
+                           theme_form=form or ThemeForm(formdata=None))
 
 
 @bp.get("/actions/themes")
@@ -251,9 +237,9 @@ def raise_theme(cycle_id: uuid.UUID):
     def do_raise(db: Session):
         action = service.raise_theme_action(db, cycle, form.criterion.data, form.action_type.data, require_user())
         trail.note(TrailAction.CHANGE, require_user(), action, db=db)
-        return "Action raised for the whole service. Assign it to an owner.", url_for("actions.show", action_id=action.id)
+        return Done(url_for("actions.show", action_id=action.id), "Action raised for the whole service. Assign it to an owner.")
 
-    return _change(form, do_raise) or _themes_page(str(cycle.id), form)
+    return apply_change(do_raise, form=form, refused=service.ActionError, page=lambda: _themes_page(str(cycle.id), form))
 
 
 # --- The board -------------------------------------------------------------------------------------
@@ -299,9 +285,9 @@ def settings():
     def save(db: Session):
         service.save_settings(db, la_id, form.due_working_days.data, form.remind_days_before.data,
                               form.overdue_interval_days.data, form.theme_percent.data)
-        return "Action settings saved.", url_for("actions.index")
+        return Done(url_for("actions.index"), "Action settings saved.")
 
-    return _change(form, save) or _page("actions/settings.html", form)
+    return apply_change(save, form=form, refused=service.ActionError, page=lambda: render_template("actions/settings.html", form=form))
 
 
 # --- A plan's record -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ stderr and exit status 1."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 
 import click
@@ -19,6 +20,7 @@ from ..workdays import BeyondHolidayData
 from . import allocating, auditor_pool, lifecycle, plan_sample, progress
 from .chasing import chase_calendar
 from .guards import CycleError
+from .models import AuditCycle
 
 cycle_cli = AppGroup("cycle", help="Audit cycles: create, sample, choose auditors, allocate, track.")
 
@@ -102,24 +104,21 @@ def allocate(cycle_id):
         click.echo(f"Allocated {len(outcome.assignments)} plans; {len(outcome.unallocated)} not allocated.")
 
 
-@cycle_cli.command("open", cls=BadInputExitsOne)
-@click.argument("cycle_id")
-def open_cycle(cycle_id):
-    """Open a draft cycle."""
-    with _transaction() as db:
-        cycle = lifecycle.get_cycle(db, cycle_id)
-        lifecycle.open_cycle(db, cycle)
-        click.echo(f"{cycle.name} is open.")
+def _moving_command(name: str, move: Callable[[Session, AuditCycle], None], now: str, description: str) -> click.Command:
+    """`cycle <name> CYCLE_ID`: move the cycle on with `move` and say what it is `now`."""
+    @cycle_cli.command(name, cls=BadInputExitsOne, help=description)
+    @click.argument("cycle_id")
+    def command(cycle_id):
+        with _transaction() as db:
+            cycle = lifecycle.get_cycle(db, cycle_id)
+            move(db, cycle)
+            click.echo(f"{cycle.name} is {now}.")
+
+    return command
 
 
-@cycle_cli.command("close", cls=BadInputExitsOne)
-@click.argument("cycle_id")
-def close_cycle(cycle_id):
-    """Close a cycle; it becomes read-only."""
-    with _transaction() as db:
-        cycle = lifecycle.get_cycle(db, cycle_id)
-        lifecycle.close_cycle(db, cycle)
-        click.echo(f"{cycle.name} is closed.")
+open_cycle = _moving_command("open", lifecycle.open_cycle, "open", "Open a draft cycle.")
+close_cycle = _moving_command("close", lifecycle.close_cycle, "closed", "Close a cycle; it becomes read-only.")
 
 
 @cycle_cli.command("status", cls=BadInputExitsOne)

@@ -22,7 +22,6 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..auth.models import Discipline
 from ..notifications.privacy import emails_blocked_by_cycle_name, personal_data_in
-from .guards import CycleError
 from .lifecycle import STRATA_FIELDS, CycleSettings, parse_target
 
 
@@ -95,16 +94,15 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def reason_field(label: str, hint: str) -> StringField:
+def text_area_field(label: str, hint: str, missing: str, limit: int, too_long: str, *checks) -> StringField:
+    """A GOV.UK text area for what staff type: `missing` when it is left empty, `too_long` past `limit` characters."""
     return StringField(label, widget=GovTextArea(), description=hint,
-                       validators=[InputRequired("Enter a reason"), Length(max=500, message="The reason must be 500 characters or fewer"),
-                                   NoPersonalData("the reason")])
+                       validators=[InputRequired(missing), Length(max=limit, message=too_long), *checks])
 
 
-def attach_error(form: FlaskForm, error: CycleError) -> None:
-    """Show a service refusal on the field it names, or on the form's button when it names none."""
-    field = form._fields.get(error.field or "") or form._fields["submit"]
-    field.errors = [*field.errors, str(error)]
+def reason_field(label: str, hint: str) -> StringField:
+    return text_area_field(label, hint, "Enter a reason", 500, "The reason must be 500 characters or fewer",
+                           NoPersonalData("the reason"))
 
 
 def _target_text(settings: CycleSettings) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
 from ..access import allow, current_user, in_my_la, load_owned, public, require_user
@@ -25,6 +26,7 @@ from ..db import get_session, writes
 from ..plans.parsing import MAX_FILE_BYTES
 from ..rate_limit import service as rate_limit
 from ..web import navigation
+from ..web.changes import Done, apply_change, show_on_form
 from ..web.errors import render_error
 from . import service
 from .forms import AnswerForm, CommentForm, ContactForm, ContactUploadForm, SettingsForm
@@ -269,7 +271,7 @@ def index():
     return render_template("feedback/index.html", cycles=cycles)
 
 
-def _overview(cycle: AuditCycle, settings_form=None, contact_form=None, upload_form=None, status: int = 200):
+def _overview(cycle: AuditCycle, settings_form=None, contact_form=None, upload_form=None):
     settings = service.cycle_settings(cycle)
     if settings_form is None:
         settings_form = SettingsForm(formdata=None, respondent_types=list(settings.respondent_types),
@@ -280,23 +282,19 @@ def _overview(cycle: AuditCycle, settings_form=None, contact_form=None, upload_f
         settings_form=settings_form, contact_form=contact_form or ContactForm(formdata=None),
         upload_form=upload_form or ContactUploadForm(formdata=None), can_edit=current_user().has_role(Role.COORDINATOR),
         labels={t.value: t.label for t in RespondentType},
-    ), status
+    )
 
 
-def _save_on_overview(cycle: AuditCycle, form: FlaskForm, form_name: str, saved: str, save: Callable[[], object],
-                      default_field: str | None = None):
-    """A coordinator's form on the cycle's feedback page: when it validates and save() is not refused, commit and
-    go back to the page; otherwise show the page again (400) with the form and the refusal on its field."""
-    if form.validate_on_submit():
-        try:
-            save()
-        except FeedbackError as error:
-            getattr(form, error.field or default_field).errors.append(str(error))
-        else:
-            get_session().commit()
-            flash(saved)
-            return redirect(url_for("feedback.cycle", cycle_id=cycle.id))
-    return _overview(cycle, **{form_name: form}, status=400)
+def _save_on_overview(cycle: AuditCycle, form: FlaskForm, form_name: str, saved: str, save: Callable[[Session], object],
+                      default_field: str = "submit"):
+    """A coordinator's form on the cycle's feedback page, through web.changes.apply_change: saved, back to the
+    page; otherwise the page again (400) with the form and a refusal on its field (or on default_field)."""
+    def change(db: Session) -> Done:
+        save(db)
+        return Done(url_for("feedback.cycle", cycle_id=cycle.id), saved)
+
+    return apply_change(change, form=form, refused=FeedbackError, page=lambda: _overview(cycle, **{form_name: form}),
+                        when_refused=lambda refusal: show_on_form(form, refusal, default_field))
 
 
 @bp.get("/cycles/<uuid:cycle_id>/feedback")
@@ -310,9 +308,9 @@ def cycle(cycle_id: uuid.UUID):
 def save_settings(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
     form = SettingsForm()
-    return _save_on_overview(cycle, form, "settings_form", "Feedback settings saved", lambda: service.save_settings(
-        get_session(), cycle, FeedbackSettings(tuple(form.respondent_types.data), form.invite_after_days.data,
-                                               form.remind_after_days.data, form.open_days.data)))
+    return _save_on_overview(cycle, form, "settings_form", "Feedback settings saved", lambda db: service.save_settings(
+        db, cycle, FeedbackSettings(tuple(form.respondent_types.data), form.invite_after_days.data,
+                                    form.remind_after_days.data, form.open_days.data)))
 
 
 @bp.post("/cycles/<uuid:cycle_id>/feedback/contacts")
@@ -320,8 +318,8 @@ def save_settings(cycle_id: uuid.UUID):
 def add_contact(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
     form = ContactForm()
-    return _save_on_overview(cycle, form, "contact_form", "Contact added", lambda: service.add_contact(
-        get_session(), cycle, form.system_id.data, form.respondent_type.data, form.email.data, form.mobile.data,
+    return _save_on_overview(cycle, form, "contact_form", "Contact added", lambda db: service.add_contact(
+        db, cycle, form.system_id.data, form.respondent_type.data, form.email.data, form.mobile.data,
         require_user()), default_field="system_id")
 
 
@@ -348,7 +346,7 @@ def upload_contacts(cycle_id: uuid.UUID):
             return redirect(url_for("feedback.cycle", cycle_id=cycle.id))
     get_session().rollback()
     form.file.errors = list(form.file.errors) + problems
-    return _overview(cycle, upload_form=form, status=400)
+    return _overview(cycle, upload_form=form), 400
 
 
 @bp.get("/cycles/<uuid:cycle_id>/feedback/results")

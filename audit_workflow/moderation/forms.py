@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from ..cycles.forms import text_area_field
 from ..framework.model import GRADES_BEST_FIRST, Grade
-from .service import OVERALL, RATIONALE_MAX_LENGTH, REASON_MAX_LENGTH, ModerationError
-
-
-def attach_error(form: FlaskForm, error: ModerationError) -> None:
-    """Show a service refusal on the field it names, or on the form's button when it names none."""
-    field = form._fields.get(error.field or "") or form._fields["submit"]
-    field.errors = [*field.errors, str(error)]
+from .service import OVERALL, RATIONALE_MAX_LENGTH, REASON_MAX_LENGTH
 
 
 def _reason(label: str, hint: str) -> StringField:
-    return StringField(label, widget=GovTextArea(), description=hint, validators=[
-        InputRequired("Enter a reason"), Length(max=REASON_MAX_LENGTH, message=f"The reason must be {REASON_MAX_LENGTH} characters or fewer")])
+    return text_area_field(label, hint, "Enter a reason", REASON_MAX_LENGTH,
+                           f"The reason must be {REASON_MAX_LENGTH} characters or fewer")
 
 
 class FindPlanForm(FlaskForm):
@@ -58,10 +53,10 @@ def adjudication_form(section_codes: tuple[str, ...], prefill: dict[str, str], f
     overall_choices = [SelectChoice("", "Choose a grade")] + [SelectChoice(grade.value, grade.label) for grade in GRADES_BEST_FIRST]
 
     class AdjudicationForm(FlaskForm):
-        rationale = StringField("Why these grades?", widget=GovTextArea(),
-                                description="What the two audits disagreed on and how you decided. Do not name the child or their family.",
-                                validators=[InputRequired("Enter the reasons for the agreed grades"),
-                                            Length(max=RATIONALE_MAX_LENGTH, message=f"The reasons must be {RATIONALE_MAX_LENGTH} characters or fewer")])
+        rationale = text_area_field("Why these grades?",
+                                    "What the two audits disagreed on and how you decided. Do not name the child or their family.",
+                                    "Enter the reasons for the agreed grades", RATIONALE_MAX_LENGTH,
+                                    f"The reasons must be {RATIONALE_MAX_LENGTH} characters or fewer")
         submit = SubmitField("Record the agreed grades", widget=GovSubmitInput())
 
     for code in (*section_codes, OVERALL):

@@ -9,11 +9,8 @@ shows as hidden on every page here.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import TypeVar
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
@@ -23,12 +20,11 @@ from ..cycles.models import AuditCycle, CycleStatus
 from ..db import get_session
 from ..plans.models import Plan
 from ..web import navigation
+from ..web.changes import Done, apply_change, show_on_form
 from . import service
-from .forms import AddPickForm, FindPlanForm, ModeratorsForm, RemovePickForm, SelectForm, adjudication_form, attach_error
+from .forms import AddPickForm, FindPlanForm, ModeratorsForm, RemovePickForm, SelectForm, adjudication_form
 from .models import ModerationPick
 from .rules import grade_label
-
-T = TypeVar("T")
 
 bp = Blueprint("moderation", __name__, template_folder="templates")
 
@@ -59,7 +55,7 @@ def find():
         try:
             plan = service.find_plan(db, require_user().la_id, form.system_id.data)
         except service.ModerationError as refusal:
-            attach_error(form, refusal)
+            show_on_form(form, refusal)
         else:
             return redirect(url_for("moderation.compare", plan_id=plan.id))
     status = 400 if form.errors else 200
@@ -75,17 +71,13 @@ def moderators():
     auditors, marked = service.moderators_of(db, la_id)
     form = ModeratorsForm(data=None if request.method == "POST" else {"moderators": [str(user_id) for user_id in marked]})
     form.moderators.choices = [SelectChoice(str(user.id), f"{user.display_name} ({user.email})") for user in auditors]
-    if form.validate_on_submit():
-        try:
-            service.set_moderators(db, la_id, {uuid.UUID(value) for value in form.moderators.data})
-        except service.ModerationError as refusal:
-            db.rollback()
-            attach_error(form, refusal)
-        else:
-            db.commit()
-            flash("Moderators saved.")
-            return redirect(url_for("moderation.moderators"))
-    return render_template("moderation/moderators.html", form=form), 400 if form.errors else 200
+
+    def save(db: Session) -> Done:
+        service.set_moderators(db, la_id, {uuid.UUID(value) for value in form.moderators.data})
+        return Done(url_for("moderation.moderators"), "Moderators saved.")
+
+    return apply_change(save, form=form, refused=service.ModerationError,
+                        page=lambda: render_template("moderation/moderators.html", form=form))
 
 
 @bp.get("/moderation/plans/<uuid:plan_id>")
@@ -105,7 +97,7 @@ def cycle(cycle_id: uuid.UUID):
     return _cycle_page(load_owned(AuditCycle, cycle_id))
 
 
-def _cycle_page(cycle: AuditCycle, add_form: AddPickForm | None = None, status: int = 200):
+def _cycle_page(cycle: AuditCycle, add_form: AddPickForm | None = None):
     db = get_session()
     return render_template(
         "moderation/cycle.html", cycle=cycle, pairs=service.pairs_for(db, [cycle]),
@@ -113,56 +105,53 @@ def _cycle_page(cycle: AuditCycle, add_form: AddPickForm | None = None, status: 
         select_form=SelectForm(), add_form=add_form or AddPickForm(formdata=None),
         editable=cycle.status == CycleStatus.OPEN and require_user().has_role(Role.COORDINATOR),
         form=add_form,
-    ), status
+    )
 
 
 @bp.post("/moderation/cycles/<uuid:cycle_id>/select")
 @allow(Role.COORDINATOR)
 def select(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
-    db = get_session()
-    if SelectForm().validate_on_submit():
-        try:
-            outcome = service.select_and_assign(db, cycle, current_app.config, actor=require_user())
-        except service.ModerationError as refusal:
-            db.rollback()
-            flash(str(refusal))
-        else:
-            db.commit()
-            flash(f"Moderation sample: {outcome.summary()}.")
-    return redirect(url_for("moderation.cycle", cycle_id=cycle.id))
+    back = url_for("moderation.cycle", cycle_id=cycle.id)
+
+    def do_select(db: Session) -> Done:
+        outcome = service.select_and_assign(db, cycle, current_app.config, actor=require_user())
+        return Done(back, f"Moderation sample: {outcome.summary()}.")
+
+    def refused(refusal: service.ModerationError):  # the form is a lone button: the refusal is flashed above it
+        flash(str(refusal))
+        return redirect(back)
+
+    return apply_change(do_select, refused=service.ModerationError, when_refused=refused)
 
 
 @bp.post("/moderation/cycles/<uuid:cycle_id>/picks")
 @allow(Role.COORDINATOR)
 def add_pick(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
-    db = get_session()
     form = AddPickForm()
-    if form.validate_on_submit():
-        done = _save(db, form, lambda: service.add_pick(db, cycle, form.system_id.data, form.reason.data, require_user(),
-                                                        current_app.config),
-                     lambda outcome: f"{form.system_id.data.strip()} added to the moderation sample: {outcome.summary()}.",
-                     url_for("moderation.cycle", cycle_id=cycle.id))
-        if done:
-            return done
-    return _cycle_page(cycle, form, status=400)
+
+    def do_add(db: Session) -> Done:
+        outcome = service.add_pick(db, cycle, form.system_id.data, form.reason.data, require_user(), current_app.config)
+        return Done(url_for("moderation.cycle", cycle_id=cycle.id),
+                    f"{form.system_id.data.strip()} added to the moderation sample: {outcome.summary()}.")
+
+    return apply_change(do_add, form=form, refused=service.ModerationError, page=lambda: _cycle_page(cycle, form))
 
 
 @bp.route("/moderation/picks/<uuid:pick_id>/remove", methods=["GET", "POST"])
 @allow(Role.COORDINATOR)
 def remove_pick(pick_id: uuid.UUID):
     pick = load_owned(ModerationPick, pick_id)
-    db = get_session()
     form = RemovePickForm()
-    if form.validate_on_submit():
-        done = _save(db, form, lambda: service.remove_pick(db, pick, form.reason.data, require_user()),
-                     lambda _: "Plan removed from the moderation sample.",
-                     url_for("moderation.cycle", cycle_id=pick.cycle_id))
-        if done:
-            return done
-    return render_template("moderation/remove.html", form=form, pick=pick, plan=db.get(Plan, pick.plan_id),
-                           cycle=db.get(AuditCycle, pick.cycle_id)), 400 if form.errors else 200
+
+    def do_remove(db: Session) -> Done:
+        service.remove_pick(db, pick, form.reason.data, require_user())
+        return Done(url_for("moderation.cycle", cycle_id=pick.cycle_id), "Plan removed from the moderation sample.")
+
+    return apply_change(do_remove, form=form, refused=service.ModerationError, page=lambda: render_template(
+        "moderation/remove.html", form=form, pick=pick, plan=get_session().get(Plan, pick.plan_id),
+        cycle=get_session().get(AuditCycle, pick.cycle_id)))
 
 
 @bp.route("/moderation/picks/<uuid:pick_id>/adjudicate", methods=["GET", "POST"])
@@ -185,28 +174,14 @@ def adjudicate(pick_id: uuid.UUID):
     if not pair.agreed and pair.first.overall == pair.second.overall:
         prefill[service.OVERALL] = pair.first.overall
     form = adjudication_form(pair.section_codes, prefill, formdata=request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate_on_submit():
+
+    def record(db: Session) -> Done:
         agreed = {code: form[f"grade_{code}"].data for code in (*pair.section_codes, service.OVERALL)}
-        done = _save(db, form, lambda: service.adjudicate(db, pair, agreed, form.rationale.data, user),
-                     lambda _: f"Agreed grades recorded for {pair.plan.system_id}.", back)
-        if done:
-            return done
-    return render_template("moderation/adjudicate.html", pair=pair, form=form, history=service.adjudications(db, pair),
-                           back=back), 400 if form.errors else 200
+        service.adjudicate(db, pair, agreed, form.rationale.data, user)
+        return Done(back, f"Agreed grades recorded for {pair.plan.system_id}.")
 
-
-def _save(db: Session, form: FlaskForm, change: Callable[[], T], saved: Callable[[T], str], back: str):
-    """Make a change from a valid form: refused, roll back, put the refusal on the form and return None (the caller
-    shows the form again); otherwise commit, flash saved(its result) and return the redirect to back."""
-    try:
-        result = change()
-    except service.ModerationError as refusal:
-        db.rollback()
-        attach_error(form, refusal)
-        return None
-    db.commit()
-    flash(saved(result))
-    return redirect(back)
+    return apply_change(record, form=form, refused=service.ModerationError, page=lambda: render_template(
+        "moderation/adjudicate.html", pair=pair, form=form, history=service.adjudications(db, pair), back=back))
 
 
 def _refused(message: str, back_to: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.models import Role, User
@@ -59,10 +59,14 @@ def visible_alerts(user: User):
     return and_(own, Alert.audience == Role.COORDINATOR.value)
 
 
-def open_alerts(db: Session, user: User) -> list[Alert]:
-    return list(db.execute(
-        select(Alert).where(visible_alerts(user), Alert.resolved_at.is_(None)).order_by(Alert.created_at.desc())
-    ).scalars().all())
+def open_alerts(db: Session, user: User, limit: int | None = None) -> tuple[list[Alert], int]:
+    """The unresolved alerts the user may see, newest first (only the newest `limit`, when given), and how
+    many there are in all: the alerts page lists them, the home page shows a few and counts the rest."""
+    query = select(Alert).where(visible_alerts(user), Alert.resolved_at.is_(None))
+    newest = list(db.execute(query.order_by(Alert.created_at.desc(), Alert.id).limit(limit)).scalars().all())
+    if limit is None:
+        return newest, len(newest)
+    return newest, db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
 
 def recently_resolved_alerts(db: Session, user: User, shown: int) -> list[Alert]:

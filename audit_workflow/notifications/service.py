@@ -81,14 +81,6 @@ def resolve_alert(session: Session, alert: Alert, user: User, now: datetime) -> 
     session.refresh(alert)
 
 
-def open_alerts(session: Session, *where, limit: int) -> tuple[list[Alert], int]:
-    """The newest `limit` unresolved alerts matching `where`, and how many there are in all."""
-    query = select(Alert).where(*where, Alert.resolved_at.is_(None))
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    newest = session.execute(query.order_by(Alert.created_at.desc(), Alert.id).limit(limit)).scalars().all()
-    return list(newest), total
-
-
 def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
     """Delete the content and addresses of messages that reached a final status and were queued more
     than `retention_days` ago; status, timestamps, key and provider ids stay. Returns how many.

@@ -53,7 +53,7 @@ def alerts_panel(user: User) -> HomePanel | None:
     """Emails that failed or were blocked, for the coordinators and admins who can put them right."""
     if not user.has_role(Role.COORDINATOR, Role.ADMIN):
         return None
-    newest, total = service.open_alerts(get_session(), listing.visible_alerts(user), limit=HOME_ALERTS_SHOWN)
+    newest, total = listing.open_alerts(get_session(), user, limit=HOME_ALERTS_SHOWN)
     if not total:
         return None
     items = [(alert.message, url_for("notifications.alerts")) for alert in newest]
@@ -196,7 +196,8 @@ def dev_mailbox_message(devmail_id: uuid.UUID):
 def alerts():
     db = get_session()
     user = require_user()
-    return render_template("notifications/alerts.html", open_alerts=listing.open_alerts(db, user),
+    open_now, _ = listing.open_alerts(db, user)
+    return render_template("notifications/alerts.html", open_alerts=open_now,
                            resolved=listing.recently_resolved_alerts(db, user, RECENTLY_RESOLVED_SHOWN),
                            is_admin=user.has_role(Role.ADMIN))
 

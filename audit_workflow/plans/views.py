@@ -130,6 +130,11 @@ def _reading(la_id: uuid.UUID, filename: str, data: bytes, sheet: str | None, **
     return service.read_file(filename, data, remembered, sheet=sheet, **chosen)
 
 
+def _kept_reading(upload: PendingUpload, **chosen) -> parsing.ImportResult:
+    """The file kept between the mapping steps, read again with what has been chosen so far."""
+    return _reading(upload.la_id, upload.filename, upload.data, upload.sheet, **chosen)
+
+
 def _imported(summary: service.ImportSummary):
     get_session().commit()
     flash(summary.describe())
@@ -189,12 +194,11 @@ def _error_list(form: UploadForm, problems: list, shown: int = 50) -> list[dict]
 def map_columns(upload_id: uuid.UUID):
     """The mapping step: say what each column of the file is. Remembered for the LA's next upload."""
     upload = load_owned(PendingUpload, upload_id)
-    kept = (upload.la_id, upload.filename, upload.data, upload.sheet)
-    result = _reading(*kept)
+    result = _kept_reading(upload)
     form = _columns_form(result.columns)
     if form.validate_on_submit():
         chosen = {match_key(column.heading): form[f"column_{column.index}"].data for column in result.columns}
-        return _finish(upload, _reading(*kept, columns=chosen), columns=chosen)
+        return _finish(upload, _kept_reading(upload, columns=chosen), columns=chosen)
     problems = result.problems if result.needs_mapping else []
     return render_template("plans/map_columns.html", form=form, result=result, upload=upload, problems=problems)
 
@@ -204,8 +208,7 @@ def map_columns(upload_id: uuid.UUID):
 def map_values(upload_id: uuid.UUID):
     """Map each distinct value the service does not know, once for the whole file. Remembered too."""
     upload = load_owned(PendingUpload, upload_id)
-    kept = (upload.la_id, upload.filename, upload.data, upload.sheet)
-    result = _reading(*kept)
+    result = _kept_reading(upload)
     if result.needs_mapping:
         return redirect(url_for("plans.map_columns", upload_id=upload_id))
     form = _values_form(result.unknown_spellings)
@@ -213,7 +216,7 @@ def map_values(upload_id: uuid.UUID):
         chosen: dict[str, dict[str, str]] = {}
         for number, spelling in enumerate(result.unknown_spellings):
             chosen.setdefault(spelling.field, {})[spelling.key] = form[f"value_{number}"].data
-        return _finish(upload, _reading(*kept, values=chosen), values=chosen)
+        return _finish(upload, _kept_reading(upload, values=chosen), values=chosen)
     return render_template("plans/map_values.html", form=form, result=result, upload=upload), 400 if form.errors else 200
 
 

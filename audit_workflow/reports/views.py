@@ -7,13 +7,14 @@ user, never from the URL.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput
+from sqlmodel import Session
 from wtforms import BooleanField, SubmitField
 
 from ..access import allow, require_user
-from ..auth.models import Role
+from ..auth.models import Role, User
 from ..authorities.models import LocalAuthority
 from ..clock import today
 from ..db import get_session
@@ -21,10 +22,11 @@ from ..framework.model import GRADES_BEST_FIRST
 from ..plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
 from ..reference import DISCIPLINES
 from ..web import navigation
+from ..web.changes import Done, apply_change
 from . import charts, queries, service
 from .aggregates import OVERALL, section_titles
 from .exports import EXPORTS, FORMATS, render_export
-from .filters import LABELS, parse_filter
+from .filters import LABELS, ParsedFilter, parse_filter
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -52,12 +54,17 @@ def report_chart(chart_id: str, title: str, rows):
     return charts.stacked_bars(chart_id, title, rows)
 
 
+def _asked_filter(db: Session, user: User) -> ParsedFilter:
+    """The filter in the address (a bookmarkable view), with a cycle that is not the user's LA's taken out."""
+    return service.own_filter(db, user.la_id, parse_filter(request.args))
+
+
 @bp.get("/reports")
 @allow(*READERS)
 def index():
     user = require_user()
     db = get_session()
-    parsed = service.own_filter(db, user.la_id, parse_filter(request.args))
+    parsed = _asked_filter(db, user)
     la = db.get(LocalAuthority, user.la_id)
     page = service.report_page(db, la, parsed.filter)
     return render_template("reports/index.html", page=page, report_filter=parsed.filter, errors=parsed.errors,
@@ -72,7 +79,7 @@ def audits():
     """The audits behind one number of the report: ?section=&grade= or ?section=&missed=, plus the filters."""
     db = get_session()
     user = require_user()
-    parsed = service.own_filter(db, user.la_id, parse_filter(request.args))
+    parsed = _asked_filter(db, user)
     section_code = request.args.get("section", OVERALL)
     grade = request.args.get("grade") or None
     missed = request.args.get("missed") or None
@@ -96,7 +103,7 @@ def export():
         abort(404)
     user = require_user()
     db = get_session()
-    parsed = service.own_filter(db, user.la_id, parse_filter(request.args))
+    parsed = _asked_filter(db, user)
     content = render_export(db, export, user.la_id, parsed.filter, file_format,
                             parsed.filter.describe(queries.cycle_names(db, user.la_id)))
     filename = f"{export.name}-{today().isoformat()}.{file_format}"
@@ -107,16 +114,12 @@ def export():
 @bp.route("/reports/benchmarking", methods=["GET", "POST"])
 @allow(Role.MANAGER)
 def benchmarking():
-    db = get_session()
-    la = db.get(LocalAuthority, require_user().la_id)
-    form = OptInForm(data={"opt_in": la.benchmark_opt_in})
-    if request.method == "POST":
-        form = OptInForm()
-        if not form.validate():
-            return render_template("reports/benchmarking.html", form=form, la=la), 400
+    la = get_session().get(LocalAuthority, require_user().la_id)
+    form = OptInForm(data=None if request.method == "POST" else {"opt_in": la.benchmark_opt_in})
+
+    def save(db: Session) -> Done:
         service.set_benchmark_opt_in(db, la, form.opt_in.data)
-        db.commit()
-        flash("Your LA now shares its grades in the benchmarks." if form.opt_in.data
-              else "Your LA no longer shares its grades in the benchmarks.")
-        return redirect(url_for("reports.benchmarking"))
-    return render_template("reports/benchmarking.html", form=form, la=la)
+        return Done(url_for("reports.benchmarking"), "Your LA now shares its grades in the benchmarks." if form.opt_in.data
+                    else "Your LA no longer shares its grades in the benchmarks.")
+
+    return apply_change(save, form=form, page=lambda: render_template("reports/benchmarking.html", form=form, la=la))

@@ -9,11 +9,13 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, send_file, url_for
 from flask_wtf import FlaskForm
+from sqlmodel import Session
 
 from ...access import allow, has_role, load_owned, require_user
 from ...auth.models import Role
 from ...cycles.models import AuditCycle
 from ...db import get_engine, get_session
+from ...web.changes import Done, apply_change
 from ...web.errors import render_error
 from . import service
 from .forms import ContextForm, GenerateForm, RecommendationsForm
@@ -80,23 +82,17 @@ def download(report_job_id: uuid.UUID):
 
 def _texts_page(cycle: AuditCycle, form: FlaskForm, template: str, suggested: dict[str, str] | None = None):
     """Show the form (filled from what is stored, or the suggestion) or save it and go back."""
-    db = get_session()
-    if form.validate_on_submit():
-        try:
-            service.save_texts(db, cycle, {topic: form[topic].data for topic in form.topics}, require_user().id, suggested)
-        except service.CycleReportError as error:
-            db.rollback()
-            field = form._fields.get(error.field or "") or form.submit
-            field.errors = [*field.errors, str(error)]
-        else:
-            db.commit()
-            flash("Saved. The next report you generate includes it.")
-            return redirect(url_for("cycle_report.show", cycle_id=cycle.id))
-    elif not form.is_submitted():
-        stored = service.report_texts(db, cycle)
+    if not form.is_submitted():
+        stored = service.report_texts(get_session(), cycle)
         for topic in form.topics:
             form[topic].data = stored.get(topic) or (suggested or {}).get(topic, "")
-    return render_template(template, cycle=cycle, form=form), 400 if form.errors else 200
+
+    def save(db: Session) -> Done:
+        service.save_texts(db, cycle, {topic: form[topic].data for topic in form.topics}, require_user().id, suggested)
+        return Done(url_for("cycle_report.show", cycle_id=cycle.id), "Saved. The next report you generate includes it.")
+
+    return apply_change(save, form=form, refused=service.CycleReportError,
+                        page=lambda: render_template(template, cycle=cycle, form=form))
 
 
 @bp.route("/cycles/<uuid:cycle_id>/report/recommendations", methods=["GET", "POST"])
