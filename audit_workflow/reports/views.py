@@ -7,7 +7,7 @@ user, never from the URL.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput
 from sqlmodel import Session
@@ -19,6 +19,7 @@ from ..authorities.models import LocalAuthority
 from ..clock import today
 from ..db import get_session
 from ..framework.model import GRADES_BEST_FIRST
+from ..framework.versions import configured_framework_file
 from ..plans.reference import KEY_STAGES, PLAN_TYPES, PRIMARY_NEEDS, SETTING_TYPES
 from ..reference import DISCIPLINES
 from ..web import navigation
@@ -66,7 +67,7 @@ def index():
     db = get_session()
     parsed = _asked_filter(db, user)
     la = db.get(LocalAuthority, user.la_id)
-    page = service.report_page(db, la, parsed.filter)
+    page = service.report_page(db, la, parsed.filter, configured_framework_file(current_app.config))
     return render_template("reports/index.html", page=page, report_filter=parsed.filter, errors=parsed.errors,
                            choices=FILTER_CHOICES, labels=LABELS, la=la,
                            described=parsed.filter.describe({cycle.id: cycle.name for cycle in page.cycles}),

@@ -3,7 +3,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from tests.reports.builders import dated_cycle, grade_mix, submitted_audit
+from tests.reports.builders import CONFIGURED, configure_framework, dated_cycle, grade_mix, submitted_audit
 
 
 def two_cycles(db, world):
@@ -118,3 +118,10 @@ def test_manager_opts_in_and_out_of_benchmarking(db, world, sign_in_as, client):
     client.post("/reports/benchmarking", data={"csrf_token": csrf_token(client, "/reports/benchmarking")})
     db.expire_all()
     assert not db.get(type(world.las["own"]), world.las["own"].id).benchmark_opt_in
+
+
+def test_the_page_reads_the_criteria_in_the_configured_framework_file(app, db, world, sign_in_as, tmp_path):
+    configure_framework(app, tmp_path)
+    two_cycles(db, world)
+    page = sign_in_as("manager").get("/reports").get_data(as_text=True)
+    assert CONFIGURED in page

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ...cli import BadInputExitsOne, fail
 from ...cycles.guards import CycleError
 from ...cycles.lifecycle import get_cycle
 from ...db import get_engine, session_scope
+from ...framework.versions import configured_framework_file
 from . import service
 from .pdf_writer import PdfUnavailable
 
@@ -28,7 +30,7 @@ def report_command(cycle_id: str, format_name: str, out: Path):
     try:
         with session_scope(get_engine()) as db:
             cycle = get_cycle(db, cycle_id)
-            content, _ = service.generate(db, cycle, format_name)
+            content, _ = service.generate(db, cycle, format_name, shipped_framework_file=configured_framework_file(current_app.config))
             name = cycle.name
     except (CycleError, PdfUnavailable) as error:
         fail(str(error))

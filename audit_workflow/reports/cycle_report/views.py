@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, send_file, url_for
 from flask_wtf import FlaskForm
 from sqlmodel import Session
 
@@ -15,6 +15,7 @@ from ...access import allow, has_role, load_owned, require_user
 from ...auth.models import Role
 from ...cycles.models import AuditCycle
 from ...db import get_engine, get_session
+from ...framework.versions import configured_framework_file
 from ...web.changes import Done, apply_change
 from ...web.errors import render_error
 from . import service
@@ -59,7 +60,8 @@ def generate(cycle_id: uuid.UUID):
     if service.generates_directly(db, cycle):
         db.commit()  # end the request's transaction (and SQLite's write lock) before the slow part
         try:
-            content, filename = service.generate_reading_only(get_engine(), cycle.id, form.format.data)
+            content, filename = service.generate_reading_only(get_engine(), cycle.id, form.format.data,
+                                                                  configured_framework_file(current_app.config))
         except PdfUnavailable as error:
             return render_error(503, [str(error), "Choose PowerPoint or Excel, or ask your administrator to install Pango."])
         return _attachment(content, filename, form.format.data)
@@ -100,7 +102,7 @@ def _texts_page(cycle: AuditCycle, form: FlaskForm, template: str, suggested: di
 def recommendations(cycle_id: uuid.UUID):
     cycle = load_owned(AuditCycle, cycle_id)
     return _texts_page(cycle, RecommendationsForm(), "cycle_report/recommendations.html",
-                       service.suggestions(get_session(), cycle))
+                       service.suggestions(get_session(), cycle, configured_framework_file(current_app.config)))
 
 
 @bp.route("/cycles/<uuid:cycle_id>/report/context", methods=["GET", "POST"])

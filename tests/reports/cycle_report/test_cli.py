@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from audit_workflow.reports.cycle_report.commands import report_command
+from tests.reports.builders import CONFIGURED, configure_framework
 from tests.reports.cycle_report.builders import graded_cycle
 from tests.reports.cycle_report.readback import deck_chart, deck_charts, formula_cells, need_pdf, pdf_is_tagged, pdf_text, sheet_rows
 
@@ -60,3 +61,12 @@ def test_bad_input_is_one_clear_line_and_exit_status_1(cli, cycle, args, message
     assert result.exit_code == 1, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_report_reads_the_criteria_in_the_configured_framework_file(app, cli, cycle, tmp_path):
+    configure_framework(app, tmp_path)
+    out = tmp_path / "report.xlsx"
+    assert cli(cycle.id, "--format", "xlsx", "--out", out).exit_code == 0
+    rows = sheet_rows(out.read_bytes(), "Criteria most often missed")
+    criteria = [row[1] for row in rows[[row[1] for row in rows].index("Criterion") + 1:]]
+    assert criteria and all(text.startswith(CONFIGURED) for text in criteria)

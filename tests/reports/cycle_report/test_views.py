@@ -8,6 +8,7 @@ from audit_workflow.db import get_engine
 from audit_workflow.reports.cycle_report import jobs, service
 from audit_workflow.reports.cycle_report.models import CycleReportJob
 from tests.conftest import csrf_token
+from tests.reports.builders import CONFIGURED, configure_framework
 from tests.reports.cycle_report.builders import graded_cycle
 from tests.reports.cycle_report.readback import deck_chart, deck_text, formula_cells, sheet_rows
 
@@ -126,3 +127,12 @@ def test_a_draft_cycle_has_no_report_buttons(sign_in_as, db, world):
     db.commit()
     page = sign_in_as("coordinator").get(f"/cycles/{draft.id}").get_data(as_text=True)
     assert "It can be written once the cycle is open." in page and "Download the report as" not in page
+
+
+def test_the_suggestions_and_the_report_read_the_configured_framework_file(app, sign_in_as, cycle, tmp_path):
+    configure_framework(app, tmp_path)
+    client = sign_in_as("coordinator")
+    assert CONFIGURED in client.get(f"/cycles/{cycle.id}/report/recommendations").get_data(as_text=True)
+    rows = sheet_rows(_generate(client, cycle, "xlsx").data, "Criteria most often missed")
+    criteria = [row[1] for row in rows[[row[1] for row in rows].index("Criterion") + 1:]]
+    assert criteria and all(text.startswith(CONFIGURED) for text in criteria)
