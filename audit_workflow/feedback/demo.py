@@ -41,10 +41,13 @@ def ensure_feedback_demo(db: Session, config: Mapping[str, Any], la: LocalAuthor
     closed, open_ = by_name[closed_name], by_name[open_name]
     mail = service.mail_settings(config)
     for cycle, invite_after in ((closed, 5), (open_, 0)):
+        # Contacts are collected once, when feedback is turned on: the actions demo, which runs
+        # later, submits more first audits in the open cycle, and contacts for those on a second
+        # run would bring new invitations.
         if not cycle.feedback_enabled:
             cycle.feedback_enabled = True  # the cycle form's setting; the demo's cycles are made before it
             service.save_settings(db, cycle, FeedbackSettings(ALL_TYPES, invite_after_days=invite_after))
-        _contacts(db, cycle, prefix)
+            _contacts(db, cycle, prefix)
     # The closed cycle's invitations went out in its term, a week after its audits were submitted.
     submitted = max(a.submitted_at for a in _submitted(db, closed))
     service.send_due_invitations(db, mail, submitted + timedelta(days=7))
