@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from audit_workflow.clock import utcnow
+from audit_workflow.cycles.models import AssignmentKind, AssignmentStatus
 from audit_workflow.db import get_engine
 from audit_workflow.feedback import service
 from audit_workflow.feedback.jobs import feedback_invite_job, feedback_purge_job
@@ -20,6 +21,8 @@ from audit_workflow.feedback.models import FeedbackContact, FeedbackInvitation, 
 from audit_workflow.feedback.rules import FeedbackSettings, parse_contacts
 from audit_workflow.notifications.models import OutboxMessage
 from audit_workflow.notifications.service import purge_expired
+from audit_workflow.plans.models import Plan
+from tests.factories import make_assignment
 from tests.feedback.helpers import NOW, feedback_cycle, sampled_plan
 
 CONFIG = {"BASE_URL": "https://audit.example", "SERVICE_NAME": "EHCP audit", "FEEDBACK_CONTACT_RETENTION_DAYS": 90}
@@ -68,6 +71,22 @@ def test_one_address_is_invited_once_per_cycle_even_for_two_plans(db, world, cyc
 
     to = [json.loads(m.recipients)[0] for m in _messages(db, "feedback_invitation")]
     assert to.count("family.one@example.org") == 1
+
+
+def test_a_re_audit_neither_invites_a_family_again_nor_invites_before_the_first_audit(db, world, cycle):
+    """Only a plan's first audit counts: a re-audit submitted later (an action's, as in the demo)
+    sends nothing more, and one alone does not start the invitations."""
+    service.send_due_invitations(db, service.mail_settings(CONFIG), NOW)
+    plans = {plan.system_id: plan for plan in db.exec(select(Plan).where(Plan.system_id.in_(("FB-0001", "FB-0003")))).all()}
+    for system_id in plans:
+        make_assignment(db, cycle, plans[system_id], world.user("auditor"), kind=AssignmentKind.REAUDIT,
+                        status=AssignmentStatus.SUBMITTED, submitted_at=NOW - timedelta(days=8))
+
+    again = service.send_due_invitations(db, service.mail_settings(CONFIG), NOW + timedelta(days=1))
+
+    assert again["invitations"] == 0
+    assert sorted(json.loads(m.recipients)[0] for m in _messages(db, "feedback_invitation")) == [
+        "family.one@example.org", "senco@school.example"]
 
 
 def test_one_reminder_goes_to_those_who_have_not_answered(db, cycle):
