@@ -80,7 +80,7 @@ def is_valid_nhs_number(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -90,18 +90,18 @@ class _Rule:
     confirms: Callable[[re.Match[str]], bool] = lambda match: True
     is_label: bool = False  # what it matches is a label ("Surname"), safe to show
     # What every match contains, so a text without it is skipped unread (the guard reads every part
-    # of every email): a digit (a \d the pattern cannot do without), and one of these words,
-    # lower case. The words are trusted only in ASCII text: IGNORECASE also matches a few other
+    # of every email): a run of this many digits (\d the pattern cannot do without), and one of these
+    # words, lower case. The words are trusted only in ASCII text: IGNORECASE also matches a few other
     # letters ("ſ" for "s", the Kelvin sign for "k") that str.lower() does not turn into ASCII.
-    needs_digit: bool = False
+    needs_digits: int = 0
     needs_one_of: tuple[str, ...] = ()
 
     def find(self, text: str) -> Iterator[re.Match[str]]:
         return (match for match in self.pattern.finditer(text) if self.confirms(match))
 
-    def may_match(self, has_digit: bool, ascii_lowered: str | None) -> bool:
+    def may_match(self, longest_digit_run: int, ascii_lowered: str | None) -> bool:
         """False only when the text (ascii_lowered: it in lower case, None if not ASCII) cannot hold a match."""
-        if self.needs_digit and not has_digit:
+        if longest_digit_run < self.needs_digits:
             return False
         return not (self.needs_one_of and ascii_lowered is not None
                     and not any(word in ascii_lowered for word in self.needs_one_of))
@@ -129,17 +129,17 @@ _I = re.IGNORECASE
 
 RULES = (
     _Rule("upn", re.compile(r"(?<![A-Za-z0-9])(?P<letter>[A-Za-z])(?P<rest>\d{11}[0-9A-Za-z])(?![A-Za-z0-9])"),
-          _is_upn, needs_digit=True),
+          _is_upn, needs_digits=11),
     _Rule("upn", re.compile(r"\bUPN\b|\bunique\s+pupil\s+number\b", _I), is_label=True,
           needs_one_of=("upn", "pupil")),
-    _Rule("nhs_number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"), _is_nhs_number, needs_digit=True),
+    _Rule("nhs_number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"), _is_nhs_number, needs_digits=4),
     _Rule("nhs_number", re.compile(r"\bNHS\s+(?:number|no\b)", _I), is_label=True, needs_one_of=("nhs",)),
     _Rule("date_of_birth", re.compile(r"\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bbirthday\b|\bd\.?o\.?b\b", _I),
           is_label=True, needs_one_of=("birth", "dob", "d.ob", "do.b", "d.o.b")),
-    _Rule("date_of_birth", re.compile(rf"\bborn\b.{{0,20}}?{_DATE}", _I | re.DOTALL), needs_digit=True,
+    _Rule("date_of_birth", re.compile(rf"\bborn\b.{{0,20}}?{_DATE}", _I | re.DOTALL), needs_digits=1,
           needs_one_of=("born",)),
     _Rule("date_of_birth", re.compile(r"\baged?\s*:?\s*\d{1,2}\b|\b\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\b", _I),
-          needs_digit=True, needs_one_of=("age", "old")),
+          needs_digits=1, needs_one_of=("age", "old")),
     _Rule("name_label", re.compile(
         r"\b(?:child|young\s+person|pupil|student|learner)['’]?s?\s+(?:full\s+)?name\b"
         r"|\bname\s+of\s+(?:the\s+)?(?:child|young\s+person|pupil|student|learner)\b"
@@ -147,7 +147,7 @@ RULES = (
         r"|\b(?:first|last|given|middle|family)\s+names?\s*:", _I), is_label=True, needs_one_of=("name",)),
     _Rule("address", re.compile(
         r"\b(?:GIR\s?0AA|[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPS-UW]|[A-HK-Y]\d[ABEHMNPRV-Y])"
-        r"\s?\d[ABD-HJLNP-UW-Z]{2})\b", _I), needs_digit=True),
+        r"\s?\d[ABD-HJLNP-UW-Z]{2})\b", _I), needs_digits=1),
     _Rule("address", re.compile(r"(?<!email )(?<!e-mail )\b(?:home\s+|postal\s+)?address\s*:", _I), is_label=True,
           needs_one_of=("address",)),
     _Rule("plan_text", re.compile(r"\bsection\s+[A-K]\b\s*[:\-–]", _I), is_label=True, needs_one_of=("section",)),
@@ -244,9 +244,9 @@ def _long_text_and_parts(rendered: RenderedMessage, context: Mapping[str, Any] |
 
 def _findings(text: str) -> tuple[tuple[str, str], ...]:
     """Each rule's matches in the text, as (rule, where in the text), in RULES order."""
-    has_digit = _DIGIT.search(text) is not None
+    longest_digit_run = max(map(len, _DIGITS.findall(text)), default=0)
     ascii_lowered = text.lower() if text.isascii() else None
-    return tuple((rule.name, _at(match, rule)) for rule in RULES if rule.may_match(has_digit, ascii_lowered)
+    return tuple((rule.name, _at(match, rule)) for rule in RULES if rule.may_match(longest_digit_run, ascii_lowered)
                  for match in rule.find(text))
 
 

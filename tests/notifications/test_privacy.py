@@ -384,7 +384,8 @@ PIECES = [*CANARIES.values(), PARAGRAPH[:60], "UPN", "unique pupil number", "NHS
           "birthday", "born", "Born on", "aged 7", "12 yrs old", "Surname", "forenames", "name of the pupil", "Last name:",
           "Address:", "email address:", "Section K -", "ſection F:", "Outcomes: to read and write with some help", "Needs:",
           "GIR 0AA", "gir0aa", "\u212a", "İ", "ı", "ſ", "’s", "–", " ", "\n", "\t", ":", "<b>", "</td><td>", "&amp;", "&#39;",
-          "2015", "3", "03/04/2015", "\u0663", "x", "Z", "9434765919", "b801200005001"]
+          "2015", "3", "03/04/2015", "\u0663", "x", "Z", "9434765919", "b801200005001", "M80120000500A", "943-476-591",
+          "\u0669\u0663\u0664\u0664\u0667\u0666\u0665\u0669\u0661\u0669"]
 texts = st.one_of(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), st.text(max_size=60))
 
 
