@@ -209,10 +209,10 @@ def check_message(rendered: RenderedMessage, context: Mapping[str, Any] | None =
     what check_message_by_definition finds, with less work (it reads every email the service sends).
     A rule is skipped in a text that cannot hold its match, and a context value's findings are kept
     for the next email showing the same value (an LA's name, a cycle's, a date, a link)."""
-    violations, parts = _long_text_and_parts(rendered, context)
-    for index, (where, text) in enumerate(parts):
-        findings = _findings(text) if index < 3 else _findings_in_context_value(text)
-        violations.extend(Violation(rule, f"{where}, {at}") for rule, at in findings)
+    violations, rendered_parts, context_parts = _long_text_and_parts(rendered, context)
+    for parts, findings_in in ((rendered_parts, _findings), (context_parts, _findings_in_context_value)):
+        for where, text in parts:
+            violations.extend(Violation(rule, f"{where}, {at}") for rule, at in findings_in(text))
     return list(dict.fromkeys(violations))  # one of each, in the order found
 
 
@@ -220,26 +220,27 @@ def check_message_by_definition(rendered: RenderedMessage, context: Mapping[str,
     """What the guard finds, by its definition: every rule over every part (the subject, the text,
     the visible HTML, every text in the context), one of each violation in the order found. The
     reference that check_message is tested against."""
-    violations, parts = _long_text_and_parts(rendered, context)
-    for where, text in parts:
+    violations, rendered_parts, context_parts = _long_text_and_parts(rendered, context)
+    for where, text in [*rendered_parts, *context_parts]:
         for rule in RULES:
             violations.extend(Violation(rule.name, f"{where}, {_at(match, rule)}") for match in rule.find(text))
     return list(dict.fromkeys(violations))
 
 
 def _long_text_and_parts(rendered: RenderedMessage, context: Mapping[str, Any] | None
-                         ) -> tuple[list[Violation], list[tuple[str, str]]]:
-    """The context texts too long or over several lines, and every part to read: the subject,
-    the text and the visible HTML first, then each text in the context, with where it is."""
+                         ) -> tuple[list[Violation], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The context texts too long or over several lines, and the parts to read, with where each is:
+    the rendered ones (the subject, the text, the visible HTML), then each text in the context."""
     too_long: list[Violation] = []
-    parts = [("subject", rendered.subject), ("text", rendered.text), ("html", _visible_text(rendered.html))]
+    rendered_parts = [("subject", rendered.subject), ("text", rendered.text), ("html", _visible_text(rendered.html))]
+    context_parts = []
     if context is not None:
         fields = KINDS[rendered.kind].fields if rendered.kind in KINDS else {}
         for leaf in context_leaves(context):
             if isinstance(leaf.value, str):
-                parts.append((f"context {leaf.path}", leaf.value))
+                context_parts.append((f"context {leaf.path}", leaf.value))
                 too_long.extend(_long_text(leaf, getattr(fields.get(leaf.field), "free_text_chars", None)))
-    return too_long, parts
+    return too_long, rendered_parts, context_parts
 
 
 def _findings(text: str) -> tuple[tuple[str, str], ...]:
