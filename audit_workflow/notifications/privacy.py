@@ -39,6 +39,7 @@ around it, which could hold a name.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -79,15 +80,31 @@ def is_valid_nhs_number(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 @dataclass(frozen=True)
 class _Rule:
     name: str
     pattern: re.Pattern[str]
     confirms: Callable[[re.Match[str]], bool] = lambda match: True
     is_label: bool = False  # what it matches is a label ("Surname"), safe to show
+    # What every match contains, so a text without it is skipped unread (the guard reads every part
+    # of every email): a run of this many digits (\d the pattern cannot do without), and one of these
+    # words, lower case. The words are trusted only in ASCII text: IGNORECASE also matches a few other
+    # letters ("ſ" for "s", the Kelvin sign for "k") that str.lower() does not turn into ASCII.
+    needs_digits: int = 0
+    needs_one_of: tuple[str, ...] = ()
 
     def find(self, text: str) -> Iterator[re.Match[str]]:
         return (match for match in self.pattern.finditer(text) if self.confirms(match))
+
+    def may_match(self, longest_digit_run: int, ascii_lowered: str | None) -> bool:
+        """False only when the text (ascii_lowered: it in lower case, None if not ASCII) cannot hold a match."""
+        if longest_digit_run < self.needs_digits:
+            return False
+        return not (self.needs_one_of and ascii_lowered is not None
+                    and not any(word in ascii_lowered for word in self.needs_one_of))
 
 
 def _is_upn(match: re.Match[str]) -> bool:
@@ -112,26 +129,31 @@ _I = re.IGNORECASE
 
 RULES = (
     _Rule("upn", re.compile(r"(?<![A-Za-z0-9])(?P<letter>[A-Za-z])(?P<rest>\d{11}[0-9A-Za-z])(?![A-Za-z0-9])"),
-          _is_upn),
-    _Rule("upn", re.compile(r"\bUPN\b|\bunique\s+pupil\s+number\b", _I), is_label=True),
-    _Rule("nhs_number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"), _is_nhs_number),
-    _Rule("nhs_number", re.compile(r"\bNHS\s+(?:number|no\b)", _I), is_label=True),
+          _is_upn, needs_digits=11),
+    _Rule("upn", re.compile(r"\bUPN\b|\bunique\s+pupil\s+number\b", _I), is_label=True,
+          needs_one_of=("upn", "pupil")),
+    _Rule("nhs_number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"), _is_nhs_number, needs_digits=4),
+    _Rule("nhs_number", re.compile(r"\bNHS\s+(?:number|no\b)", _I), is_label=True, needs_one_of=("nhs",)),
     _Rule("date_of_birth", re.compile(r"\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bbirthday\b|\bd\.?o\.?b\b", _I),
-          is_label=True),
-    _Rule("date_of_birth", re.compile(rf"\bborn\b.{{0,20}}?{_DATE}", _I | re.DOTALL)),
-    _Rule("date_of_birth", re.compile(r"\baged?\s*:?\s*\d{1,2}\b|\b\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\b", _I)),
+          is_label=True, needs_one_of=("birth", "dob", "d.ob", "do.b", "d.o.b")),
+    _Rule("date_of_birth", re.compile(rf"\bborn\b.{{0,20}}?{_DATE}", _I | re.DOTALL), needs_digits=1,
+          needs_one_of=("born",)),
+    _Rule("date_of_birth", re.compile(r"\baged?\s*:?\s*\d{1,2}\b|\b\d{1,2}[\s-]*(?:years?|yrs?)[\s-]*old\b", _I),
+          needs_digits=1, needs_one_of=("age", "old")),
     _Rule("name_label", re.compile(
         r"\b(?:child|young\s+person|pupil|student|learner)['’]?s?\s+(?:full\s+)?name\b"
         r"|\bname\s+of\s+(?:the\s+)?(?:child|young\s+person|pupil|student|learner)\b"
         r"|\b(?:fore|sur)names?\b"
-        r"|\b(?:first|last|given|middle|family)\s+names?\s*:", _I), is_label=True),
+        r"|\b(?:first|last|given|middle|family)\s+names?\s*:", _I), is_label=True, needs_one_of=("name",)),
     _Rule("address", re.compile(
         r"\b(?:GIR\s?0AA|[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPS-UW]|[A-HK-Y]\d[ABEHMNPRV-Y])"
-        r"\s?\d[ABD-HJLNP-UW-Z]{2})\b", _I)),
-    _Rule("address", re.compile(r"(?<!email )(?<!e-mail )\b(?:home\s+|postal\s+)?address\s*:", _I), is_label=True),
-    _Rule("plan_text", re.compile(r"\bsection\s+[A-K]\b\s*[:\-–]", _I), is_label=True),
+        r"\s?\d[ABD-HJLNP-UW-Z]{2})\b", _I), needs_digits=1),
+    _Rule("address", re.compile(r"(?<!email )(?<!e-mail )\b(?:home\s+|postal\s+)?address\s*:", _I), is_label=True,
+          needs_one_of=("address",)),
+    _Rule("plan_text", re.compile(r"\bsection\s+[A-K]\b\s*[:\-–]", _I), is_label=True, needs_one_of=("section",)),
     # A plan heading followed by a line of prose; "Primary need: ASD" is not one.
-    _Rule("plan_text", re.compile(r"\b(?:needs|outcomes?|provision|aspirations?)\s*:[ \t]*(?:[^\s<>]+[ \t]+){5,}", _I)),
+    _Rule("plan_text", re.compile(r"\b(?:needs|outcomes?|provision|aspirations?)\s*:[ \t]*(?:[^\s<>]+[ \t]+){5,}", _I),
+          needs_one_of=("needs", "outcome", "provision", "aspiration")),
 )
 
 
@@ -183,19 +205,54 @@ _ANY_DATE = _Rule("date", re.compile(rf"(?<![\w])(?:{_FULL_DATE})(?![\w])", _I))
 
 
 def check_message(rendered: RenderedMessage, context: Mapping[str, Any] | None = None) -> list[Violation]:
-    """Everything in the message (and its context, if given) that looks like personal data."""
-    violations: list[Violation] = []
-    parts = [("subject", rendered.subject), ("text", rendered.text), ("html", _visible_text(rendered.html))]
+    """Everything in the message (and its context, if given) that looks like personal data: exactly
+    what check_message_by_definition finds, with less work (it reads every email the service sends).
+    A rule is skipped in a text that cannot hold its match, and a context value's findings are kept
+    for the next email showing the same value (an LA's name, a cycle's, a date, a link)."""
+    violations, rendered_parts, context_parts = _long_text_and_parts(rendered, context)
+    for parts, findings_in in ((rendered_parts, _findings), (context_parts, _findings_in_context_value)):
+        for where, text in parts:
+            violations.extend(Violation(rule, f"{where}, {at}") for rule, at in findings_in(text))
+    return list(dict.fromkeys(violations))  # one of each, in the order found
+
+
+def check_message_by_definition(rendered: RenderedMessage, context: Mapping[str, Any] | None = None) -> list[Violation]:
+    """What the guard finds, by its definition: every rule over every part (the subject, the text,
+    the visible HTML, every text in the context), one of each violation in the order found. The
+    reference that check_message is tested against."""
+    violations, rendered_parts, context_parts = _long_text_and_parts(rendered, context)
+    for where, text in [*rendered_parts, *context_parts]:
+        for rule in RULES:
+            violations.extend(Violation(rule.name, f"{where}, {_at(match, rule)}") for match in rule.find(text))
+    return list(dict.fromkeys(violations))
+
+
+def _long_text_and_parts(rendered: RenderedMessage, context: Mapping[str, Any] | None
+                         ) -> tuple[list[Violation], list[tuple[str, str]], list[tuple[str, str]]]:
+    """The context texts too long or over several lines, and the parts to read, with where each is:
+    the rendered ones (the subject, the text, the visible HTML), then each text in the context."""
+    too_long: list[Violation] = []
+    rendered_parts = [("subject", rendered.subject), ("text", rendered.text), ("html", _visible_text(rendered.html))]
+    context_parts = []
     if context is not None:
         fields = KINDS[rendered.kind].fields if rendered.kind in KINDS else {}
         for leaf in context_leaves(context):
             if isinstance(leaf.value, str):
-                parts.append((f"context {leaf.path}", leaf.value))
-                violations.extend(_long_text(leaf, getattr(fields.get(leaf.field), "free_text_chars", None)))
-    for where, text in parts:
-        for rule in RULES:
-            violations.extend(Violation(rule.name, _excerpt(where, match, rule)) for match in rule.find(text))
-    return list(dict.fromkeys(violations))  # one of each, in the order found
+                context_parts.append((f"context {leaf.path}", leaf.value))
+                too_long.extend(_long_text(leaf, getattr(fields.get(leaf.field), "free_text_chars", None)))
+    return too_long, rendered_parts, context_parts
+
+
+def _findings(text: str) -> tuple[tuple[str, str], ...]:
+    """Each rule's matches in the text, as (rule, where in the text), in RULES order."""
+    longest_digit_run = max(map(len, _DIGITS.findall(text)), default=0)
+    ascii_lowered = text.lower() if text.isascii() else None
+    return tuple((rule.name, _at(match, rule)) for rule in RULES if rule.may_match(longest_digit_run, ascii_lowered)
+                 for match in rule.find(text))
+
+
+# Bounded: a context value is a name, a date or a link (free text at most a form's limit).
+_findings_in_context_value = functools.lru_cache(maxsize=4096)(_findings)
 
 
 # What the rules find in text a person typed (a comment, a reason), in words for them. The
@@ -240,9 +297,12 @@ def emails_blocked_by_cycle_name(name: str) -> list[str]:
     return [{**PERSONAL_DATA_IN_WORDS, "plan_text": "plan text"}[rule] for rule in found]
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _visible_text(markup: str) -> str:
     # Tags become spaces, so a label in one cell and its value in the next stay next to each other.
-    return html.unescape(re.sub(r"<[^>]*>", " ", markup))
+    return html.unescape(_TAG.sub(" ", markup))
 
 
 def _long_text(leaf: ContextLeaf, free_text_chars: int | None) -> list[Violation]:
@@ -255,9 +315,10 @@ def _long_text(leaf: ContextLeaf, free_text_chars: int | None) -> list[Violation
     return []
 
 
-def _excerpt(where: str, match: re.Match[str], rule: _Rule) -> str:
+def _at(match: re.Match[str], rule: _Rule) -> str:
+    """Where the match is in its text, and what it is: a label as found, a value by its shape."""
     shown = match[0] if rule.is_label else _shape(match[0])
-    return f"{where}, character {match.start()}: “{' '.join(shown.split())}”"
+    return f"character {match.start()}: “{' '.join(shown.split())}”"
 
 
 def _shape(value: str) -> str:
