@@ -210,3 +210,10 @@ def test_the_weekly_digest_counts_the_first_audits_and_lists_the_others_apart(ap
     # Chasing covers every kind: Anna's overdue moderation is listed with her overdue first audits.
     assert f"{anna.display_name}: 3 (SYS-000000, SYS-000002, SYS-000007)" in body
     assert "Moderation: 1 of 2 second audits submitted, 1 overdue" in digest.body_html
+
+
+def test_closing_warns_of_unfinished_work_of_every_kind(second_audits, sign_in_as):
+    cycle, _anna, _ben = second_audits
+    page = sign_in_as("coordinator").get(f"/cycles/{cycle.id}/close").get_data(as_text=True)
+    # Four first audits, one moderation and one re-audit not started or in progress.
+    assert "6 audits are not finished." in page
