@@ -98,15 +98,15 @@ def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> Cy
 
     held = col(Assignment.status).in_(HELD_STATUSES)
 
-    def held_of(kind: AssignmentKind):
-        return func.sum(case((held & (Assignment.kind == kind), 1), else_=0))
+    def number_of(kind: AssignmentKind, condition):
+        return func.sum(case((condition & (Assignment.kind == kind), 1), else_=0))
 
     rows = db.exec(
         select(User.id, User.display_name, User.email,
-               held_of(AssignmentKind.PRIMARY),
-               func.sum(case(((Assignment.status == AssignmentStatus.SUBMITTED) & (Assignment.kind == AssignmentKind.PRIMARY), 1), else_=0)),
-               held_of(AssignmentKind.MODERATION),
-               held_of(AssignmentKind.REAUDIT),
+               number_of(AssignmentKind.PRIMARY, held),
+               number_of(AssignmentKind.PRIMARY, Assignment.status == AssignmentStatus.SUBMITTED),
+               number_of(AssignmentKind.MODERATION, held),
+               number_of(AssignmentKind.REAUDIT, held),
                func.sum(case((_overdue(on), 1), else_=0)))
         .join(User, User.id == Assignment.auditor_id)
         .where(Assignment.cycle_id == cycle.id)
@@ -114,8 +114,8 @@ def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> Cy
         .order_by(User.display_name)
     ).all()
     by_auditor = sorted((AuditorProgress(*row) for row in rows), key=lambda auditor: natural_key(auditor.name))
-    first = of_kind(AssignmentKind.PRIMARY)
-    return CycleProgress(first.by_status, first.overdue, of_kind(AssignmentKind.MODERATION), of_kind(AssignmentKind.REAUDIT),
+    first_audits = of_kind(AssignmentKind.PRIMARY)
+    return CycleProgress(first_audits.by_status, first_audits.overdue, of_kind(AssignmentKind.MODERATION), of_kind(AssignmentKind.REAUDIT),
                          by_auditor)
 
 
@@ -135,14 +135,14 @@ def status_report(db: Session, cycle: AuditCycle, on: date | None = None) -> dic
         .group_by(Assignment.kind, User.email, Assignment.status, is_overdue)
     ).all()
     by_status = _counts_by_kind((kind, status, count) for kind, _email, status, _late, count in rows)
-    overdue = _counts_by_kind((kind, OVERDUE, late * count) for kind, _email, _status, late, count in rows)
+    overdue = {kind: sum(late * count for of_kind, _email, _status, late, count in rows if of_kind == kind) for kind in AssignmentKind}
     # Every auditor with an assignment of the kind is listed, if only with declines.
     by_auditor = _counts_by_kind((kind, email, count if status in HELD_STATUSES else 0) for kind, email, status, _late, count in rows)
 
     def document(kind: AssignmentKind) -> dict:
         return {
             "assignments": sum(by_status[kind].values()),
-            "by_status": {**by_status[kind], OVERDUE: overdue[kind].get(OVERDUE, 0)},
+            "by_status": {**by_status[kind], OVERDUE: overdue[kind]},
             "by_auditor": dict(sorted(by_auditor[kind].items())),  # the same order on every database
         }
 
