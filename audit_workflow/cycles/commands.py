@@ -125,18 +125,21 @@ close_cycle = _moving_command("close", lifecycle.close_cycle, "closed", "Close a
 @click.argument("cycle_id")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts")
 def status(cycle_id, as_json):
-    """Assignments by status and by auditor."""
+    """Assignments by status and by auditor: the first audits, then moderation and re-audits."""
     with _transaction() as db:
         cycle = lifecycle.get_cycle(db, cycle_id)
         report = progress.status_report(db, cycle)
     if as_json:
         click.echo(json.dumps(report))
         return
-    click.echo(f"{cycle.name} ({cycle.status}): {report['assignments']} assignments")
-    for name, count in sorted(report["by_status"].items()):
-        click.echo(f"  {name.replace('_', ' ')}: {count}")
-    for email, count in sorted(report["by_auditor"].items()):
-        click.echo(f"  {email}: {count}")
+    click.echo(f"{cycle.name} ({cycle.status})")
+    for title, counts in (("First audits of the sampled plans", report), ("Moderation (second audits)", report["moderation"]),
+                          ("Re-audits of amended plans", report["reaudit"])):
+        click.echo(f"{title}: {counts['assignments']} assignments")
+        for name, count in sorted(counts["by_status"].items()):
+            click.echo(f"  {name.replace('_', ' ')}: {count}")
+        for email, count in counts["by_auditor"].items():
+            click.echo(f"  {email}: {count}")
 
 
 @cycle_cli.command("calendar", cls=BadInputExitsOne)

@@ -69,6 +69,7 @@ def weekly_digest_job(engine: Engine, config: Mapping[str, Any], now: datetime |
 def _digest_report(db: Session, cycle: AuditCycle, today: date) -> dict:
     counts = progress.cycle_progress(db, cycle, today)
     by_status = counts.by_status
+    # Chasing covers every kind of assignment, so this list does too.
     overdue_by_auditor: dict[str, list[str]] = defaultdict(list)
     for plan in progress.allocated(db, cycle, today):
         if plan.overdue:
@@ -76,11 +77,13 @@ def _digest_report(db: Session, cycle: AuditCycle, today: date) -> dict:
     shown = ("not_started", "in_progress", "submitted", "declined")
     return {
         "progress": {
-            # Replaced (withdrawn) assignments are history, not audits in the cycle.
-            "total": sum(by_status.get(status, 0) for status in shown),
+            # The first audits of the sampled plans; replaced (withdrawn) ones are history, not audits in the cycle.
+            "total": counts.in_cycle,
             **{status: by_status.get(status, 0) for status in shown},
             "overdue": counts.overdue,
         },
+        **{name: {"total": kind.in_cycle, "submitted": kind.submitted, "overdue": kind.overdue}
+           for name, kind in (("moderation", counts.moderation), ("reaudits", counts.reaudits))},
         "overdue_by_auditor": [{"auditor_name": name, "system_ids": ids} for name, ids in sorted(overdue_by_auditor.items())],
         "plans_to_send": [{"system_id": plan.system_id, "auditor_name": plan.auditor_name}
                           for plan in progress.plans_to_send(db, cycle)],

@@ -34,33 +34,79 @@ class AuditorProgress:
     auditor_id: uuid.UUID
     name: str
     email: str
-    assigned: int
-    submitted: int
-    overdue: int
+    assigned: int  # first audits held (not declined, not handed on)
+    submitted: int  # first audits submitted
+    moderation: int  # second audits for moderation held
+    reaudits: int  # re-audits held
+    overdue: int  # work of every kind past due: what the scheduler chases
 
 
 @dataclass(frozen=True)
-class CycleProgress:
+class KindProgress:
+    """One kind of assignment's counts."""
     by_status: dict[str, int]  # every assignment once, by its stored status
     overdue: int  # active assignments past their due date (also counted in by_status)
-    by_auditor: list[AuditorProgress]
 
     @property
     def total(self) -> int:
         return sum(self.by_status.values())
 
+    @property
+    def in_cycle(self) -> int:
+        """What "N of M submitted" is out of: a withdrawn assignment was handed on to another."""
+        return self.total - self.by_status.get(AssignmentStatus.WITHDRAWN, 0)
+
+    @property
+    def submitted(self) -> int:
+        return self.by_status.get(AssignmentStatus.SUBMITTED, 0)
+
+    @property
+    def unfinished(self) -> int:
+        return sum(self.by_status.get(status, 0) for status in ACTIVE_STATUSES)
+
+
+@dataclass(frozen=True)
+class CycleProgress(KindProgress):
+    """by_status and overdue count the first audits of the sampled plans, which is the cycle's
+    completion; moderation's second audits and re-audits are counted apart, so that neither counts
+    a plan twice."""
+    moderation: KindProgress
+    reaudits: KindProgress
+    by_auditor: list[AuditorProgress]
+
+
+def _counts_by_kind(rows) -> dict[str, dict[str, int]]:
+    """(kind, key, count) rows -> kind -> key -> count, with every kind present."""
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in AssignmentKind}
+    for kind, key, count in rows:
+        counts[kind][key] = counts[kind].get(key, 0) + count
+    return counts
+
 
 def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> CycleProgress:
     on = on or today()
-    by_status = dict(db.exec(
-        select(Assignment.status, func.count()).where(Assignment.cycle_id == cycle.id).group_by(Assignment.status)
+    by_status = _counts_by_kind(db.exec(
+        select(Assignment.kind, Assignment.status, func.count()).where(Assignment.cycle_id == cycle.id)
+        .group_by(Assignment.kind, Assignment.status)
     ).all())
-    overdue = db.exec(select(func.count()).select_from(Assignment).where(Assignment.cycle_id == cycle.id, _overdue(on))).one()
+    overdue = dict(db.exec(
+        select(Assignment.kind, func.count()).where(Assignment.cycle_id == cycle.id, _overdue(on)).group_by(Assignment.kind)
+    ).all())
+
+    def of_kind(kind: AssignmentKind) -> KindProgress:
+        return KindProgress(by_status[kind], overdue.get(kind, 0))
+
     held = col(Assignment.status).in_(HELD_STATUSES)
+
+    def number_of(kind: AssignmentKind, condition):
+        return func.sum(case((condition & (Assignment.kind == kind), 1), else_=0))
+
     rows = db.exec(
         select(User.id, User.display_name, User.email,
-               func.sum(case((held, 1), else_=0)),
-               func.sum(case((Assignment.status == AssignmentStatus.SUBMITTED, 1), else_=0)),
+               number_of(AssignmentKind.PRIMARY, held),
+               number_of(AssignmentKind.PRIMARY, Assignment.status == AssignmentStatus.SUBMITTED),
+               number_of(AssignmentKind.MODERATION, held),
+               number_of(AssignmentKind.REAUDIT, held),
                func.sum(case((_overdue(on), 1), else_=0)))
         .join(User, User.id == Assignment.auditor_id)
         .where(Assignment.cycle_id == cycle.id)
@@ -68,36 +114,40 @@ def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> Cy
         .order_by(User.display_name)
     ).all()
     by_auditor = sorted((AuditorProgress(*row) for row in rows), key=lambda auditor: natural_key(auditor.name))
-    return CycleProgress(by_status, overdue, by_auditor)
+    first_audits = of_kind(AssignmentKind.PRIMARY)
+    return CycleProgress(first_audits.by_status, first_audits.overdue, of_kind(AssignmentKind.MODERATION), of_kind(AssignmentKind.REAUDIT),
+                         by_auditor)
 
 
 def status_report(db: Session, cycle: AuditCycle, on: date | None = None) -> dict:
-    """The `cycle status --json` document: by_status counts each assignment once by stored status,
-    plus "overdue" for the active ones past due; by_auditor counts the plans each auditor holds.
+    """The `cycle status --json` document. Its top level counts the first audits of the sampled
+    plans (the cycle's completion); "moderation" and "reaudit" hold the same three counts for
+    those kinds. by_status counts each assignment once by stored status, plus "overdue" for the
+    active ones past due; by_auditor counts the plans each auditor holds.
 
-    One GROUP BY (auditor, status, overdue) gives all three: the CLI runs it for every open cycle
+    One GROUP BY (kind, auditor, status, overdue) gives it all: the CLI runs it for every open cycle
     in the country, where three queries a cycle cost twice the one (benchmarks: cycle_status)."""
     is_overdue = case((_overdue(on or today()), 1), else_=0).label("is_overdue")
     rows = db.exec(
-        select(User.email, Assignment.status, is_overdue, func.count())
+        select(Assignment.kind, User.email, Assignment.status, is_overdue, func.count())
         .join(User, User.id == Assignment.auditor_id)
         .where(Assignment.cycle_id == cycle.id)
-        .group_by(User.email, Assignment.status, is_overdue)
+        .group_by(Assignment.kind, User.email, Assignment.status, is_overdue)
     ).all()
-    by_status: dict[str, int] = {}
-    by_auditor: dict[str, int] = {}
-    overdue = 0
-    for email, status, late, count in rows:
-        by_status[status] = by_status.get(status, 0) + count
-        overdue += late * count
-        # Every auditor with an assignment is listed, if only with declines.
-        by_auditor[email] = by_auditor.get(email, 0) + (count if status in HELD_STATUSES else 0)
-    return {
-        "cycle": str(cycle.id),
-        "assignments": sum(by_status.values()),
-        "by_status": {**by_status, OVERDUE: overdue},
-        "by_auditor": dict(sorted(by_auditor.items())),  # the same order on every database
-    }
+    by_status = _counts_by_kind((kind, status, count) for kind, _email, status, _late, count in rows)
+    overdue = {kind: sum(late * count for of_kind, _email, _status, late, count in rows if of_kind == kind) for kind in AssignmentKind}
+    # Every auditor with an assignment of the kind is listed, if only with declines.
+    by_auditor = _counts_by_kind((kind, email, count if status in HELD_STATUSES else 0) for kind, email, status, _late, count in rows)
+
+    def document(kind: AssignmentKind) -> dict:
+        return {
+            "assignments": sum(by_status[kind].values()),
+            "by_status": {**by_status[kind], OVERDUE: overdue[kind]},
+            "by_auditor": dict(sorted(by_auditor[kind].items())),  # the same order on every database
+        }
+
+    return {"cycle": str(cycle.id), **document(AssignmentKind.PRIMARY),
+            **{kind.value: document(kind) for kind in (AssignmentKind.MODERATION, AssignmentKind.REAUDIT)}}
 
 
 @dataclass(frozen=True)

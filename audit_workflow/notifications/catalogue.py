@@ -194,6 +194,7 @@ KINDS: dict[str, MessageKind] = {
                 "progress.submitted": COUNT,
                 "progress.declined": COUNT,
                 "progress.overdue": COUNT,
+                **{f"{kind}.{count}": COUNT for kind in ("moderation", "reaudits") for count in ("total", "submitted", "overdue")},
                 "overdue_by_auditor[].auditor_name": TEXT,
                 "overdue_by_auditor[].system_ids[]": TEXT,
                 "plans_to_send[].system_id": TEXT,
@@ -391,6 +392,8 @@ def _samples(day: date) -> dict[str, dict[str, Any]]:
             **common, "recipient": coordinator, "sign_in_url": sign_in_url, "cycle": cycle, "week_ending": day,
             "progress": {"total": 60, "not_started": 14, "in_progress": 21, "submitted": 22, "declined": 3,
                          "overdue": 4},
+            "moderation": {"total": 6, "submitted": 4, "overdue": 1},
+            "reaudits": {"total": 2, "submitted": 0, "overdue": 0},
             "overdue_by_auditor": [
                 {"auditor_name": "Priya Shah", "system_ids": ["NM-100123", "NM-100311"]},
                 {"auditor_name": "Dan Evans", "system_ids": ["NM-100204", "NM-100678"]},

@@ -66,7 +66,7 @@ def test_a_coordinator_runs_a_cycle_from_creation_to_the_dashboard(browser, serv
 
     page.get_by_role("link", name="Autumn 2026").click()
     counts = page.get_by_test_id("status-counts")
-    expect(counts).to_contain_text("Assignments by status (60 in all)")
+    expect(counts).to_contain_text("First audits of the sampled plans by status (60 in all)")
     expect(counts.get_by_role("row", name="Not started").get_by_role("link")).to_have_accessible_name("60 not started: list them")
     expect(page.get_by_test_id("by-auditor").locator("tbody tr")).to_have_count(12)
     rows = page.get_by_test_id("send-plans").locator("tbody tr")

@@ -43,7 +43,8 @@ def test_create_prints_the_new_cycles_id_last(cli, db):
     cycle_id = create(cli, "--target", "10%", "--strata", "key_stage")
     assert uuid.UUID(cycle_id)
     report = json.loads(cli("cycle", "status", cycle_id, "--json").stdout)
-    assert report == {"cycle": cycle_id, "assignments": 0, "by_status": {"overdue": 0}, "by_auditor": {}}
+    none = {"assignments": 0, "by_status": {"overdue": 0}, "by_auditor": {}}
+    assert report == {"cycle": cycle_id, **none, "moderation": none, "reaudit": none}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -139,7 +140,7 @@ def test_the_whole_flow_from_the_command_line(cli, db, world, tmp_path):
     refused(cli("cycle", "sample", cycle_id, "--size", "10"), "already been allocated")
 
     report = json.loads(cli("cycle", "status", cycle_id, "--json").stdout)
-    assert set(report) == {"cycle", "assignments", "by_status", "by_auditor"}
+    assert set(report) == {"cycle", "assignments", "by_status", "by_auditor", "moderation", "reaudit"}
     assert (report["cycle"], report["assignments"]) == (cycle_id, 30)
     assert report["by_status"] == {"not_started": 30, "overdue": 0}
     assert sum(report["by_auditor"].values()) == 30 and max(report["by_auditor"].values()) <= 5
@@ -173,7 +174,9 @@ def test_the_issues_flow_from_the_command_line_600_plans_60_sampled_12_auditors(
     assert status.exit_code == 0
     report = json.loads(status.stdout)
     by_auditor = report.pop("by_auditor")
-    assert report == {"cycle": cycle_id, "assignments": 60, "by_status": {"not_started": 60, "overdue": 0}}
+    none = {"assignments": 0, "by_status": {"overdue": 0}, "by_auditor": {}}
+    assert report == {"cycle": cycle_id, "assignments": 60, "by_status": {"not_started": 60, "overdue": 0},
+                      "moderation": none, "reaudit": none}
     assert set(by_auditor) == {auditor.email for auditor in auditors}
     # Spread evenly, within capacity, as far as the writing teams allow.
     assert sum(by_auditor.values()) == 60 and max(by_auditor.values()) <= 6 and min(by_auditor.values()) >= 4

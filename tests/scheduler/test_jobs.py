@@ -69,7 +69,7 @@ def test_one_digest_per_coordinator_per_open_cycle_per_week(app, db, world, cycl
                          if message.idempotency_key == f"digest:{autumn.id}:{world.user('coordinator').id}:2026-W49")
     assert autumn_digest.subject == "Audit progress for the week ending 29 November 2026 – Autumn 2026"
     body = autumn_digest.body_text
-    assert "Audits in the cycle: 3" in body and "Submitted: 1" in body and "Overdue: 1" in body
+    assert "First audits of the sampled plans: 3" in body and "Submitted: 1" in body and "Overdue: 1" in body
     assert "Auditor Kent: 1 (SYS-LATE)" in body
     assert "System ID SYS-LATE to Auditor Kent" in body and "SYS-LATER to" not in body
 

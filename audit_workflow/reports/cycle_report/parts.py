@@ -60,7 +60,7 @@ class CycleFacts:
     register: int  # plans in the LA's register
     sampled: int
     auditors: int
-    assignments_by_status: Mapping[str, int]
+    assignments_by_status: Mapping[str, int]  # first audits only, as audits_submitted and graded
     audits_submitted: int
     graded: int  # audits with an overall grade
 
@@ -79,7 +79,7 @@ def summary_part(facts: CycleFacts) -> Part:
         Paragraph(f"{facts.name} is {facts.status}. {facts.sampled} plans were sampled{sample_share}; "
                   f"{facts.audits_submitted} audits were submitted and {facts.graded} have an overall grade."),
         Table("The cycle in numbers", ("Measure", "Number"), rows),
-        *((Paragraph(f"Assignments by status: {statuses}."),) if statuses else ()),
+        *((Paragraph(f"First audits of the sampled plans by status: {statuses}."),) if statuses else ()),
     ))
 
 

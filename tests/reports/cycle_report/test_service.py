@@ -5,12 +5,15 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from audit_workflow.cycles.models import Assignment
 from audit_workflow.framework import SECTION_CODES, default_framework
 from audit_workflow.db import get_engine
 from audit_workflow.reports.cycle_report import jobs, service
 from audit_workflow.reports.cycle_report.document import Percent
 from audit_workflow.reports.cycle_report.models import CycleReportJob, CycleReportText
 from audit_workflow.reports.cycle_report.parts import FOCUS_AREAS
+from audit_workflow.plans.models import Plan
+from tests.factories import make_assignment
 from tests.reports.builders import CONFIGURED, configure_framework
 from tests.reports.cycle_report.builders import GRADES, graded_cycle
 from tests.reports.cycle_report.readback import sheet_rows
@@ -51,6 +54,17 @@ def test_the_summary_counts_the_sample_and_the_audits(db, cycles):
     assert rows["Plans in the sample"] == 15
     assert rows["Audits submitted"] == 15
     assert rows["Audits with an overall grade"] == 15
+
+
+def test_the_summary_counts_first_audits_not_moderation_or_reaudits(db, world, cycles):
+    _, autumn = cycles
+    plan_id = db.exec(select(Assignment.plan_id).where(Assignment.cycle_id == autumn.cycle.id)).first()
+    for kind, status in (("moderation", "submitted"), ("reaudit", "not_started")):
+        make_assignment(db, autumn.cycle, db.get(Plan, plan_id), world.user("auditor"), kind=kind, status=status)
+    db.commit()
+    summary = service.build_report(db, autumn.cycle).part("summary")
+    assert dict(summary.tables()[0].rows)["Audits submitted"] == 15
+    assert "First audits of the sampled plans by status: submitted 15." in [block.text for block in summary.blocks if hasattr(block, "text")]
 
 
 def test_each_section_has_its_grades_with_not_applicable_apart(db, cycles):
