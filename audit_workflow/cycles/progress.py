@@ -19,7 +19,7 @@ from ..plans.models import Plan
 from . import sampling
 from .models import (ACTIVE_STATUSES, HELD_STATUSES, AllocationRun, Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan,
                      CycleStatus, SampleChange)
-from .allocating import held_per_auditor, unallocated_plan_ids
+from .allocating import held_per_auditor, sample_counts, unallocated_plan_ids
 from .plan_sample import register_size, target_size
 
 OVERDUE = "overdue"
@@ -160,11 +160,9 @@ class SampleOverview:
 
 def sample_overview(db: Session, cycle: AuditCycle) -> SampleOverview:
     population = register_size(db, cycle.la_id)
-    sampled = db.exec(select(func.count()).select_from(CyclePlan).where(
-        CyclePlan.cycle_id == cycle.id, col(CyclePlan.removed_at).is_(None))).one()
+    sampled, unallocated = sample_counts(db, cycle)
     target = target_size(cycle, population)
-    return SampleOverview(population, target, sampled, len(unallocated_plan_ids(db, cycle)),
-                          margin_for(sampled or target, population))
+    return SampleOverview(population, target, sampled, unallocated, margin_for(sampled or target, population))
 
 
 @dataclass(frozen=True)
@@ -247,6 +245,10 @@ def pool(db: Session, cycle: AuditCycle) -> list[PoolMember]:
         .order_by(User.display_name)
     ).all()
     return sorted((PoolMember(*row) for row in rows), key=lambda member: natural_key(member.name))
+
+
+def pool_size(db: Session, cycle: AuditCycle) -> int:
+    return db.exec(select(func.count()).select_from(CycleAuditor).where(CycleAuditor.cycle_id == cycle.id)).one()
 
 
 def unallocated_plans(db: Session, cycle: AuditCycle) -> list[Plan]:

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from ..access import current_user, public, require_user, signed_in
 from ..auth.models import Role
-from ..authorities.models import LocalAuthority
+from ..auth.sessions import signed_in_la
 from ..db import get_engine, get_session
 from .contributions import HEALTH_CHECKS, HOME_PANELS
 
@@ -98,6 +98,4 @@ def accessibility():
 
 @bp.app_context_processor
 def signed_in_context():
-    user = current_user()
-    la = get_session().get(LocalAuthority, user.la_id) if user else None
-    return {"current_user": user, "la": la}
+    return {"current_user": current_user(), "la": signed_in_la()}
