@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import Flask, current_app, g, session
 from sqlmodel import Session, col, select, update
 
+from ..authorities.models import LocalAuthority
 from ..clock import utcnow
 from ..db import get_session
 from ..trail import recorder as trail
@@ -85,8 +86,11 @@ def load_user() -> None:
     if not token:
         return
     db = get_session()
-    record = db.exec(select(UserSession).where(UserSession.token_hash == _hash(token))).first()
-    user = db.get(User, record.user_id) if record else None
+    # The session, its user and the user's LA (which every page's layout names) in one query.
+    record, user, la = db.exec(
+        select(UserSession, User, LocalAuthority).outerjoin(User, User.id == UserSession.user_id)
+        .outerjoin(LocalAuthority, LocalAuthority.id == User.la_id).where(UserSession.token_hash == _hash(token))
+    ).first() or (None, None, None)
     reason = "unknown" if record is None else _why_ended(record, user)
     # End the read before any write: on SQLite a transaction that has read cannot wait for the write
     # lock (it fails at once if another writer is busy), and a request that may write takes the lock
@@ -107,6 +111,12 @@ def load_user() -> None:
                    .values(last_seen_at=now).execution_options(synchronize_session=False))
         db.commit()
     g.user = user
+    g.user_la = la
+
+
+def signed_in_la() -> LocalAuthority | None:
+    """The signed-in user's LA, read with their session on this request."""
+    return g.get("user_la")
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from ..auth.models import Discipline, User
@@ -38,15 +38,29 @@ from .transitions import move_assignment
 from .working_days import working_calendar
 
 
-def unallocated_plan_ids(db: Session, cycle: AuditCycle) -> list[uuid.UUID]:
-    """Sampled plans with no primary assignment still held: never allocated, declined, or withdrawn."""
+def _unheld(cycle: AuditCycle):
+    """A sampled plan with no primary assignment still held: never allocated, declined, or withdrawn."""
     held = select(Assignment.plan_id).where(
         Assignment.cycle_id == cycle.id, Assignment.kind == AssignmentKind.PRIMARY, col(Assignment.status).in_(HELD_STATUSES)
     )
-    return list(db.exec(
-        select(CyclePlan.plan_id).where(CyclePlan.cycle_id == cycle.id, col(CyclePlan.removed_at).is_(None),
-                                        col(CyclePlan.plan_id).not_in(held))
-    ).all())
+    return col(CyclePlan.plan_id).not_in(held)
+
+
+def _in_sample(cycle: AuditCycle):
+    return (CyclePlan.cycle_id == cycle.id) & col(CyclePlan.removed_at).is_(None)
+
+
+def unallocated_plan_ids(db: Session, cycle: AuditCycle) -> list[uuid.UUID]:
+    return list(db.exec(select(CyclePlan.plan_id).where(_in_sample(cycle), _unheld(cycle))).all())
+
+
+def sample_counts(db: Session, cycle: AuditCycle) -> tuple[int, int]:
+    """How many plans the sample has and how many of them are unallocated, counted in one query
+    (the dashboard shows both on every view)."""
+    sampled, unallocated = db.exec(
+        select(func.count(), func.coalesce(func.sum(case((_unheld(cycle), 1), else_=0)), 0)).where(_in_sample(cycle))
+    ).one()
+    return sampled, unallocated
 
 
 def due_date_for(db: Session, cycle: AuditCycle, start: date | None = None) -> date:

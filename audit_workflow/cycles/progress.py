@@ -19,7 +19,7 @@ from ..plans.models import Plan
 from . import sampling
 from .models import (ACTIVE_STATUSES, HELD_STATUSES, AllocationRun, Assignment, AssignmentKind, AssignmentStatus, AuditCycle, CycleAuditor, CyclePlan,
                      CycleStatus, SampleChange)
-from .allocating import held_per_auditor, unallocated_plan_ids
+from .allocating import held_per_auditor, sample_counts, unallocated_plan_ids
 from .plan_sample import register_size, target_size
 
 OVERDUE = "overdue"
@@ -85,16 +85,18 @@ def _counts_by_kind(rows) -> dict[str, dict[str, int]]:
 
 def cycle_progress(db: Session, cycle: AuditCycle, on: date | None = None) -> CycleProgress:
     on = on or today()
-    by_status = _counts_by_kind(db.exec(
-        select(Assignment.kind, Assignment.status, func.count()).where(Assignment.cycle_id == cycle.id)
-        .group_by(Assignment.kind, Assignment.status)
-    ).all())
-    overdue = dict(db.exec(
-        select(Assignment.kind, func.count()).where(Assignment.cycle_id == cycle.id, _overdue(on)).group_by(Assignment.kind)
-    ).all())
+    # One pass gives each kind's statuses and how many of them are overdue.
+    counted = db.exec(
+        select(Assignment.kind, Assignment.status, func.count(), func.sum(case((_overdue(on), 1), else_=0)))
+        .where(Assignment.cycle_id == cycle.id).group_by(Assignment.kind, Assignment.status)
+    ).all()
+    by_status = _counts_by_kind((kind, status, count) for kind, status, count, _ in counted)
+    overdue = {kind: 0 for kind in AssignmentKind}
+    for kind, _, _, late in counted:
+        overdue[kind] += late
 
     def of_kind(kind: AssignmentKind) -> KindProgress:
-        return KindProgress(by_status[kind], overdue.get(kind, 0))
+        return KindProgress(by_status[kind], overdue[kind])
 
     held = col(Assignment.status).in_(HELD_STATUSES)
 
@@ -210,11 +212,9 @@ class SampleOverview:
 
 def sample_overview(db: Session, cycle: AuditCycle) -> SampleOverview:
     population = register_size(db, cycle.la_id)
-    sampled = db.exec(select(func.count()).select_from(CyclePlan).where(
-        CyclePlan.cycle_id == cycle.id, col(CyclePlan.removed_at).is_(None))).one()
+    sampled, unallocated = sample_counts(db, cycle)
     target = target_size(cycle, population)
-    return SampleOverview(population, target, sampled, len(unallocated_plan_ids(db, cycle)),
-                          margin_for(sampled or target, population))
+    return SampleOverview(population, target, sampled, unallocated, margin_for(sampled or target, population))
 
 
 @dataclass(frozen=True)
@@ -297,6 +297,10 @@ def pool(db: Session, cycle: AuditCycle) -> list[PoolMember]:
         .order_by(User.display_name)
     ).all()
     return sorted((PoolMember(*row) for row in rows), key=lambda member: natural_key(member.name))
+
+
+def pool_size(db: Session, cycle: AuditCycle) -> int:
+    return db.exec(select(func.count()).select_from(CycleAuditor).where(CycleAuditor.cycle_id == cycle.id)).one()
 
 
 def unallocated_plans(db: Session, cycle: AuditCycle) -> list[Plan]:

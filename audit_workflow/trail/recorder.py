@@ -12,12 +12,14 @@ import uuid
 from dataclasses import dataclass
 
 from flask import Response, current_app, g, has_request_context, request
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
 from ..auth.models import User
+from ..clock import utcnow
 from ..cycles.models import Assignment
-from ..db import SAFE_METHODS, describe_error, get_engine, session_scope
+from ..db import SAFE_METHODS, describe_error, get_engine
 from ..plans.models import Plan
 from .models import AccessEvent, TrailAction
 
@@ -72,16 +74,19 @@ def write_pending(response: Response) -> Response:
     notes: list[Note] = g.pop(PENDING_KEY, [])
     if not notes or response.status_code >= 400:
         return response
-    rows = [AccessEvent(la_id=item.la_id, user_id=item.user_id, user_email=item.user_email, action=item.action,
-                        object_kind=item.object_kind, object_id=item.object_id, system_id=item.system_id,
-                        path=request.path[:300], client_ip=(request.remote_addr or "")[:45] or None) for item in notes]
+    at = utcnow()
+    rows = [dict(id=uuid.uuid4(), at=at, la_id=item.la_id, user_id=item.user_id, user_email=item.user_email,
+                 action=item.action, object_kind=item.object_kind, object_id=item.object_id, system_id=item.system_id,
+                 path=request.path[:300], client_ip=(request.remote_addr or "")[:45] or None) for item in notes]
     if "db_session" in g:
         # End the request's transaction first: its work is committed or abandoned by now, and on
         # SQLite it may hold the write lock the trail is about to need.
         g.db_session.rollback()
     try:
-        with session_scope(get_engine(), immediate=True) as db:
-            db.add_all(rows)
+        # A plain INSERT in a transaction of its own: this runs after every page that shows an
+        # owned object, and the ORM's unit of work would cost more than the insert itself.
+        with get_engine().execution_options(sqlite_immediate=True).begin() as connection:
+            connection.execute(insert(AccessEvent.__table__), rows)
     except SQLAlchemyError as error:
         # The page has been built already; refusing it now would not undo what was seen.
         current_app.logger.error("access trail not written for %s: %s", request.path, describe_error(error))

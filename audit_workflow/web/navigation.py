@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, request, url_for
 
 from ..access import current_user
 from ..auth.models import Role
@@ -35,13 +35,20 @@ def entries_for_user() -> list[NavEntry]:
     return sorted((e for e in _ENTRIES if user.role_set & e.roles), key=lambda e: (e.order, e.text))
 
 
+def _served_entries() -> list[NavEntry]:
+    return [e for e in entries_for_user() if e.endpoint in current_app.view_functions]
+
+
+def home_links() -> list[dict]:
+    """The home page's list of where to go, with a hint for each (only that page shows them)."""
+    return [{"href": url_for(e.endpoint), "text": e.text, "hint": e.hint} for e in _served_entries()]
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation_context():
-        entries = [e for e in entries_for_user() if e.endpoint in app.view_functions]
         items = [
             {"href": url_for(e.endpoint), "text": e.text, "active": request.endpoint == e.endpoint}
-            for e in entries
+            for e in _served_entries()
         ]
-        links = [{"href": url_for(e.endpoint), "text": e.text, "hint": e.hint} for e in entries]
-        return {"navigation_items": items, "home_links": links}
+        return {"navigation_items": items}

@@ -8,8 +8,9 @@ from sqlalchemy import text
 
 from ..access import current_user, public, require_user, signed_in
 from ..auth.models import Role
-from ..authorities.models import LocalAuthority
+from ..auth.sessions import signed_in_la
 from ..db import get_engine, get_session
+from . import navigation
 from .contributions import HEALTH_CHECKS, HOME_PANELS
 
 bp = Blueprint("web", __name__, template_folder="templates")
@@ -19,7 +20,7 @@ bp = Blueprint("web", __name__, template_folder="templates")
 def home():
     user = require_user()
     panels = [panel for panel in (build(user) for build in HOME_PANELS.values()) if panel is not None]
-    return render_template("web/home.html", panels=panels)
+    return render_template("web/home.html", panels=panels, home_links=navigation.home_links())
 
 
 # Until this long after an app with the embedded scheduler started, a check's "alert" reads
@@ -98,6 +99,4 @@ def accessibility():
 
 @bp.app_context_processor
 def signed_in_context():
-    user = current_user()
-    la = get_session().get(LocalAuthority, user.la_id) if user else None
-    return {"current_user": user, "la": la}
+    return {"current_user": current_user(), "la": signed_in_la()}

@@ -90,7 +90,7 @@ def show(cycle_id: uuid.UUID):
     return render_template(
         "cycles/show.html", cycle=cycle, overview=progress.sample_overview(db, cycle),
         progress=progress.cycle_progress(db, cycle), to_send=progress.plans_to_send(db, cycle),
-        sent=progress.plans_sent_count(db, cycle), pool_size=len(progress.pool(db, cycle)),
+        sent=progress.plans_sent_count(db, cycle), pool_size=progress.pool_size(db, cycle),
     )
 
 
