@@ -103,7 +103,7 @@ def _generate(engine, cycle_id: uuid.UUID, format_name: str) -> bytes:
 
 def measure(bench: Bench) -> list[Result]:
     cycle_id = build_cycle(bench.engine)
-    _generate(bench.engine, cycle_id, "xlsx")  # the first report stores the shipped framework; not timed
+    _generate(bench.engine, cycle_id, "xlsx")  # the first report reads and caches the framework file; not timed
     results = []
     for format_name in service.FORMATS:
         name = f"cycle_report_{format_name}"
