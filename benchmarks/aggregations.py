@@ -1,9 +1,10 @@
 """Workload 4: the numbers on the cycle dashboard and in `cycle status`, for every open cycle in the
 country, against the fewest bare GROUP BY queries that give the same numbers.
 
-The floor counts each open cycle's assignments once, grouped by auditor, status, kind, overdue and
+The floor counts each open cycle's assignments once, grouped by auditor, kind, status, overdue and
 "plan sent", and derives every per-status, overdue, per-auditor and sent count from that one
-result in Python; the register, sample and pool sizes are one count each.
+result in Python (the cycle's completion counts first audits only); the register, sample and pool
+sizes are one count each.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlmodel import Session
 
 from audit_workflow.auth.models import User
 from audit_workflow.cycles import progress
-from audit_workflow.cycles.models import ACTIVE_STATUSES, Assignment, AuditCycle, CycleAuditor, CyclePlan
+from audit_workflow.cycles.models import ACTIVE_STATUSES, Assignment, AssignmentKind, AuditCycle, CycleAuditor, CyclePlan
 from audit_workflow.cycles.models import HELD_STATUSES
 from audit_workflow.plans.models import Plan
 
@@ -29,28 +30,32 @@ GOAL_RATIO = 1.5
 
 
 def _status_numbers(connection, cycle_id, _la_id, on: date = TODAY) -> dict:
-    """by_status, overdue, by_auditor (held) and per-auditor submitted/overdue, plans sent: one GROUP BY."""
+    """First audits by status with overdue, by auditor (held), plans sent, and every auditor with work of
+    any kind (the dashboard lists them): one GROUP BY."""
     overdue = case((and_(ASSIGNMENT.c.status.in_(ACTIVE_STATUSES), ASSIGNMENT.c.due_date < on), 1), else_=0)
     sent = case((and_(ASSIGNMENT.c.status.in_(ACTIVE_STATUSES), ASSIGNMENT.c.plan_sent_at.is_not(None)), 1), else_=0)
     overdue, sent = overdue.label("is_overdue"), sent.label("is_sent")  # grouped by name: one bound parameter each
     rows = connection.execute(
-        select(USER.c.email, ASSIGNMENT.c.status, overdue, sent, func.count())
+        select(USER.c.email, ASSIGNMENT.c.kind, ASSIGNMENT.c.status, overdue, sent, func.count())
         .join(USER, USER.c.id == ASSIGNMENT.c.auditor_id)
         .where(ASSIGNMENT.c.cycle_id == cycle_id)
-        .group_by(USER.c.email, ASSIGNMENT.c.status, overdue, sent)
+        .group_by(USER.c.email, ASSIGNMENT.c.kind, ASSIGNMENT.c.status, overdue, sent)
     ).all()
     by_status, by_auditor = Counter(), Counter()
     late = sent_count = 0
-    for email, status, is_overdue, is_sent, count in rows:
-        by_status[status] += count
-        late += is_overdue * count
+    for email, kind, status, is_overdue, is_sent, count in rows:
         sent_count += is_sent * count
-        by_auditor[email] += count if status in HELD_STATUSES else 0  # listed, if only with declines
-    return {"by_status": {**by_status, progress.OVERDUE: late}, "by_auditor": dict(by_auditor), "sent": sent_count}
+        if kind == AssignmentKind.PRIMARY:
+            by_status[status] += count
+            late += is_overdue * count
+            by_auditor[email] += count if status in HELD_STATUSES else 0  # listed, if only with declines
+    return {"by_status": {**by_status, progress.OVERDUE: late}, "by_auditor": dict(by_auditor), "sent": sent_count,
+            "auditors": {row[0] for row in rows}}
 
 
 def _dashboard_numbers(connection, cycle_id, la_id, on: date = TODAY) -> dict:
     numbers = _status_numbers(connection, cycle_id, la_id, on)
+    numbers["by_auditor"] = {email: numbers["by_auditor"].get(email, 0) for email in numbers["auditors"]}
     held = (select(ASSIGNMENT.c.plan_id).where(ASSIGNMENT.c.cycle_id == cycle_id, ASSIGNMENT.c.kind == "primary",
                                                ASSIGNMENT.c.status.in_(HELD_STATUSES)).distinct().subquery())
     sampled, unallocated = connection.execute(
@@ -84,7 +89,7 @@ def _our_dashboard(db: Session, cycle: AuditCycle) -> dict:
         "by_auditor": {auditor.email: auditor.assigned for auditor in counts.by_auditor},
         "sent": progress.plans_sent_count(db, cycle), "population": overview.population,
         "sampled": overview.sampled, "unallocated": overview.unallocated,
-        "to_send": len(progress.plans_to_send(db, cycle)), "pool": len(progress.pool(db, cycle)),
+        "to_send": len(progress.plans_to_send(db, cycle)), "pool": progress.pool_size(db, cycle),
     }
 
 

@@ -19,9 +19,10 @@ from audit_workflow.auth.models import Role, User
 from audit_workflow.clock import today
 from audit_workflow.authorities.models import LocalAuthority
 from audit_workflow.cycles.lifecycle import describe_target
-from audit_workflow.cycles.models import ACTIVE_STATUSES, HELD_STATUSES, Assignment, AuditCycle, CycleAuditor, CyclePlan
+from audit_workflow.cycles.models import (ACTIVE_STATUSES, HELD_STATUSES, Assignment, AssignmentKind, AuditCycle, CycleAuditor,
+                                          CyclePlan)
 from audit_workflow.cycles.plan_sample import target_size
-from audit_workflow.cycles.progress import margin_for
+from audit_workflow.cycles.progress import KindProgress, margin_for
 from audit_workflow.cycles.views import reminder_policy, strata_labels
 from audit_workflow.plans.models import Plan
 from audit_workflow.web.navigation import _ENTRIES as NAVIGATION
@@ -68,14 +69,23 @@ def _page_numbers(connection, cycle_id, email: str) -> dict:
     user = connection.execute(select(USER).where(USER.c.email == email)).one()
     la = connection.execute(select(LA.c.name).where(LA.c.id == user.la_id)).one()
     cycle = SimpleNamespace(**connection.execute(select(CYCLE).where(CYCLE.c.id == cycle_id)).one()._mapping)
-    by_status = dict(connection.execute(select(ASSIGNMENT.c.status, func.count())
-                                        .where(ASSIGNMENT.c.cycle_id == cycle_id).group_by(ASSIGNMENT.c.status)).all())
     overdue = and_(ASSIGNMENT.c.status.in_(ACTIVE_STATUSES), ASSIGNMENT.c.due_date < today())
+    counted = connection.execute(select(ASSIGNMENT.c.kind, ASSIGNMENT.c.status, func.count(), func.sum(case((overdue, 1), else_=0)))
+                                 .where(ASSIGNMENT.c.cycle_id == cycle_id).group_by(ASSIGNMENT.c.kind, ASSIGNMENT.c.status)).all()
+
+    def of_kind(kind: str) -> KindProgress:
+        return KindProgress({status: count for of, status, count, _ in counted if of == kind},
+                            sum(late for of, _, _, late in counted if of == kind))
+
+    def number_of(kind: str, condition):
+        return func.sum(case((and_(condition, ASSIGNMENT.c.kind == kind), 1), else_=0))
+
+    held = ASSIGNMENT.c.status.in_(HELD_STATUSES)
     auditors = [SimpleNamespace(auditor_id=row[0], name=row[1], email=row[2], assigned=row[3], submitted=row[4],
-                                overdue=row[5]) for row in connection.execute(
-        select(USER.c.id, USER.c.display_name, USER.c.email,
-               func.sum(case((ASSIGNMENT.c.status.in_(HELD_STATUSES), 1), else_=0)),
-               func.sum(case((ASSIGNMENT.c.status == "submitted", 1), else_=0)), func.sum(case((overdue, 1), else_=0)))
+                                moderation=row[5], reaudits=row[6], overdue=row[7]) for row in connection.execute(
+        select(USER.c.id, USER.c.display_name, USER.c.email, number_of(AssignmentKind.PRIMARY, held),
+               number_of(AssignmentKind.PRIMARY, ASSIGNMENT.c.status == "submitted"), number_of(AssignmentKind.MODERATION, held),
+               number_of(AssignmentKind.REAUDIT, held), func.sum(case((overdue, 1), else_=0)))
         .join(USER, USER.c.id == ASSIGNMENT.c.auditor_id).where(ASSIGNMENT.c.cycle_id == cycle_id)
         .group_by(USER.c.id, USER.c.display_name, USER.c.email).order_by(USER.c.display_name))]
     held = (select(ASSIGNMENT.c.plan_id).where(ASSIGNMENT.c.cycle_id == cycle_id, ASSIGNMENT.c.kind == "primary",
@@ -96,11 +106,13 @@ def _page_numbers(connection, cycle_id, email: str) -> dict:
                                                          ASSIGNMENT.c.plan_sent_at.is_not(None))).scalar_one()
     pool_size = connection.execute(select(func.count()).where(CYCLE_AUDITOR.c.cycle_id == cycle_id)).scalar_one()
     target = target_size(cycle, population)
+    first_audits = of_kind(AssignmentKind.PRIMARY)
     return {
         "cycle": cycle, "current_user": SimpleNamespace(display_name=user.display_name), "la": la,
         "overview": SimpleNamespace(population=population, target=target, sampled=sampled, unallocated=unallocated,
                                     margin=margin_for(sampled or target, population)),
-        "progress": SimpleNamespace(by_status=by_status, overdue=sum(auditor.overdue for auditor in auditors),
-                                    by_auditor=auditors, total=sum(by_status.values())),
+        "progress": SimpleNamespace(by_status=first_audits.by_status, overdue=first_audits.overdue, total=first_audits.total,
+                                    moderation=of_kind(AssignmentKind.MODERATION), reaudits=of_kind(AssignmentKind.REAUDIT),
+                                    by_auditor=auditors),
         "to_send": to_send, "sent": sent, "pool_size": pool_size,
     }
