@@ -5,6 +5,7 @@ take the lease and hand it over on SIGTERM. A 3-second lease keeps this to secon
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,11 +129,31 @@ def test_two_schedulers_one_runs_jobs_and_the_other_takes_over_after_sigkill(app
             process.stdout.close()
 
 
-def start_command(database_url: str, *arguments: str) -> subprocess.Popen:
+@contextlib.contextmanager
+def running_command(database_url: str, log: Path, *arguments: str) -> Iterator[subprocess.Popen]:
+    """The command in a process of its own, killed at the end if it is still running. Its log goes to
+    a file, which a failure shows, and which (unlike a pipe nobody reads) never makes it wait."""
     env = {**os.environ, "AUDIT_WORKFLOW_DATABASE_URL": database_url, "AUDIT_WORKFLOW_SECRET_KEY": "test",
            "AUDIT_WORKFLOW_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS), "AUDIT_WORKFLOW_SCHEDULER_EMBEDDED": "true"}
-    return subprocess.Popen([str(Path(sys.executable).with_name("audit-workflow")), *arguments], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with log.open("w") as stderr:
+        process = subprocess.Popen([str(Path(sys.executable).with_name("audit-workflow")), *arguments], cwd=REPO,
+                                   env=env, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def exit_status_after_sigterm(process: subprocess.Popen, log: Path) -> int:
+    process.send_signal(signal.SIGTERM)
+    # The stop waits for jobs under way: on taking the lease the catch-up runs every job that
+    # never ran, which on a busy machine takes more than a few seconds. What counts is a clean exit.
+    try:
+        return process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running {STOP_SECONDS} s after SIGTERM; the end of its log:\n{log.read_text()[-6000:]}")
 
 
 def scheduler_health(port: int) -> dict | None:
@@ -142,37 +164,20 @@ def scheduler_health(port: int) -> dict | None:
         return None
 
 
-def test_serve_embeds_the_scheduler_and_hands_the_lease_over_on_sigterm(app, database_url, db):
-    port = free_port()
-    process = start_command(database_url, "serve", "--port", str(port))
-    try:
+def test_serve_embeds_the_scheduler_and_hands_the_lease_over_on_sigterm(app, database_url, db, tmp_path):
+    port, log = free_port(), tmp_path / "serve.log"
+    with running_command(database_url, log, "serve", "--port", str(port)) as process:
         holder = wait_for(lambda: fresh_lease(db), 20, "the embedded scheduler to take the lease").holder
         assert holder.split(":")[1] == str(process.pid)
         assert wait_for(lambda: scheduler_health(port), 20, "the server to answer")["lease_holder"] == holder
-        process.send_signal(signal.SIGTERM)
-        # The stop waits for jobs under way: on taking the lease the catch-up runs every job that
-        # never ran, which on a busy machine takes more than a few seconds. What counts is a clean exit.
-        assert process.wait(timeout=STOP_SECONDS) == 0, process.stderr.read()
+        assert exit_status_after_sigterm(process, log) == 0, log.read_text()
         assert fresh_lease(db).expires_at <= utcnow()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stderr.close()
 
 
-def test_the_scheduler_command_takes_the_lease_and_releases_it_on_sigterm(app, database_url, db):
-    process = start_command(database_url, "scheduler")
-    try:
+def test_the_scheduler_command_takes_the_lease_and_releases_it_on_sigterm(app, database_url, db, tmp_path):
+    log = tmp_path / "scheduler.log"
+    with running_command(database_url, log, "scheduler") as process:
         holder = wait_for(lambda: fresh_lease(db), 20, "the scheduler to take the lease").holder
         assert holder.split(":")[1] == str(process.pid)
-        process.send_signal(signal.SIGTERM)
-        # The stop waits for jobs under way: on taking the lease the catch-up runs every job that
-        # never ran, which on a busy machine takes more than a few seconds. What counts is a clean exit.
-        assert process.wait(timeout=STOP_SECONDS) == 0, process.stderr.read()
+        assert exit_status_after_sigterm(process, log) == 0, log.read_text()
         assert fresh_lease(db).expires_at <= utcnow()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stderr.close()
