@@ -88,16 +88,26 @@ def test_no_area_imports_another_areas_views(graph):
     assert views_imported_across_areas(graph, PACKAGE) == []
 
 
+def write_package(root: Path, name: str, files: dict[str, str]) -> Path:
+    """A throwaway package for checking that a rule catches what it should: files maps a path
+    inside it ("alpha/rules.py") to its source; every folder gets an __init__.py."""
+    package = root / name
+    for path, source in files.items():
+        (package / path).parent.mkdir(parents=True, exist_ok=True)
+        (package / path).write_text(source)
+    for folder in (package, *(path for path in package.rglob("*") if path.is_dir())):
+        (folder / "__init__.py").touch()
+    return package
+
+
 def test_the_rules_catch_a_violation(tmp_path, monkeypatch):
-    package = tmp_path / "layered"
-    for folder in (package, package / "alpha", package / "beta"):
-        folder.mkdir(exist_ok=True)
-        (folder / "__init__.py").write_text("")
-    (package / "alpha" / "rules.py").write_text("from ..beta import helpers\n")
-    (package / "beta" / "helpers.py").write_text("import flask\n")
-    (package / "beta" / "views.py").write_text("")
-    (package / "alpha" / "views.py").write_text("from ..beta import views\n")
-    (package / "beta" / "pages.py").write_text("from . import views\n")
+    write_package(tmp_path, "layered", {
+        "alpha/rules.py": "from ..beta import helpers\n",
+        "beta/helpers.py": "import flask\n",
+        "beta/views.py": "",
+        "alpha/views.py": "from ..beta import views\n",
+        "beta/pages.py": "from . import views\n",
+    })
     monkeypatch.syspath_prepend(str(tmp_path))
     graph = grimp.build_graph("layered", include_external_packages=True)
 
@@ -106,13 +116,11 @@ def test_the_rules_catch_a_violation(tmp_path, monkeypatch):
 
 
 def test_the_scheduler_rule_catches_a_crossing(tmp_path, monkeypatch):
-    package = tmp_path / "timed"
-    for folder in (package, package / "alpha", package / "scheduler"):
-        folder.mkdir(exist_ok=True)
-        (folder / "__init__.py").write_text("")
-    (package / "alpha" / "models.py").write_text("")
-    (package / "alpha" / "jobs.py").write_text("from ..scheduler import runner\n")
-    (package / "scheduler" / "runner.py").write_text("from ..alpha import models\n")
+    write_package(tmp_path, "timed", {
+        "alpha/models.py": "",
+        "alpha/jobs.py": "from ..scheduler import runner\n",
+        "scheduler/runner.py": "from ..alpha import models\n",
+    })
     monkeypatch.syspath_prepend(str(tmp_path))
     graph = grimp.build_graph("timed")
     assert scheduler_crossings(graph, "timed") == ["timed.alpha.jobs -> timed.scheduler.runner",
@@ -175,11 +183,10 @@ def test_no_module_uses_another_modules_private_names():
 
 
 def test_the_private_names_rule_catches_a_violation(tmp_path):
-    package = tmp_path / "shy"
-    (package / "alpha").mkdir(parents=True)
-    (package / "alpha" / "helpers.py").write_text("def _helper():\n    pass\n")
-    (package / "alpha" / "rules.py").write_text("from .helpers import _helper\nfrom . import helpers as base\n"
-                                                "base._helper()\n_helper()\n")
-    (package / "beta.py").write_text("import shy.alpha.helpers\nfrom flask import current_app\n"
-                                     "current_app._get_current_object()\nshy.alpha.helpers\n")
+    package = write_package(tmp_path, "shy", {
+        "alpha/helpers.py": "def _helper():\n    pass\n",
+        "alpha/rules.py": "from .helpers import _helper\nfrom . import helpers as base\nbase._helper()\n_helper()\n",
+        "beta.py": "import shy.alpha.helpers\nfrom flask import current_app\ncurrent_app._get_current_object()\n"
+                   "shy.alpha.helpers\n",
+    })
     assert private_names_reached(package) == ["shy/alpha/rules.py:1 imports _helper", "shy/alpha/rules.py:3 uses base._helper"]
